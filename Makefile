@@ -1,0 +1,29 @@
+# movie-lattice: the project's commands. Every other entry point (CI, docs, benchmarks) calls these.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+.PHONY: help up down test install build lint fmt status logs
+
+help: ## list the commands
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+up: ## install what is missing, build, start the lattice, deploy the app, print the URL
+	@scripts/up.sh
+
+down: ## stop every process `make up` started (data is kept)
+	@scripts/down.sh
+
+test: ## run every test: lint, unit, component and end-to-end (starts what it needs)
+	@scripts/test.sh
+
+install: ## install the toolchain and services only
+	@scripts/install.sh
+
+build: ## build the lattice binaries and the components
+	@scripts/build.sh
+
+lint: ## cargo fmt --check and clippy -D warnings
+	@scripts/lint.sh
+
+status: ## show hosts, apps and the processes of the local lattice
+	@scripts/status.sh

@@ -1,0 +1,15 @@
+//! The HTTP API of the movie gateway (CONTRACT.md), free of any transport.
+//!
+//! The gateway component turns a `wasi:http` request into [`Method`] + path, asks [`route`]
+//! which [`Endpoint`] it names, runs it, and turns the resulting [`Response`] back into
+//! `wasi:http`. Everything here is plain Rust, tested natively.
+
+mod error;
+mod health;
+mod response;
+mod routes;
+
+pub use error::ApiError;
+pub use health::HealthReport;
+pub use response::{Response, JSON_CONTENT_TYPE};
+pub use routes::{route, Endpoint, Method};

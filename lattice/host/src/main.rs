@@ -1,0 +1,60 @@
+//! `wasmcloud-host`: a wasmCloud 1.x host (the `wasmcloud-host` 0.27.1 library, host v1.9.2).
+//!
+//! Options follow the official host: each flag can also be set with the `WASMCLOUD_*`
+//! environment variable of the same meaning, and labels with `WASMCLOUD_LABEL_<key>=<value>`.
+
+mod options;
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::Parser as _;
+use tokio::signal::unix::{signal, SignalKind};
+use tracing_subscriber::EnvFilter;
+use wasmcloud_host::wasmbus::Host;
+
+use crate::options::Options;
+
+/// How long the host may take to stop its components and providers before we give up.
+const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(15);
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let options = Options::parse();
+    init_tracing(&options);
+
+    let config = options.host_config()?;
+    let lattice = config.lattice.clone();
+    let (host, shutdown) = Host::new(config)
+        .await
+        .context("failed to start the wasmCloud host")?;
+    tracing::info!(%lattice, "wasmCloud host started");
+
+    let mut sigterm = signal(SignalKind::terminate()).context("failed to watch SIGTERM")?;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => tracing::info!("ctrl-c received, stopping"),
+        _ = sigterm.recv() => tracing::info!("SIGTERM received, stopping"),
+        stopped = host.stopped() => {
+            stopped.context("host stopped with an error")?;
+            tracing::info!("host stopped by a lattice request");
+        }
+    }
+    drop(host);
+    tokio::time::timeout(SHUTDOWN_TIMEOUT, shutdown)
+        .await
+        .context("host did not stop in time")?
+        .context("host failed to stop cleanly")?;
+    tracing::info!("host stopped");
+    Ok(())
+}
+
+fn init_tracing(options: &Options) {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new(options.log_level.as_filter()));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if options.structured_logging {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}

@@ -1,0 +1,226 @@
+//! Command-line and environment options of the host, and their translation into the library's
+//! configuration.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context as _};
+use clap::{Parser, ValueEnum};
+use nkeys::KeyPair;
+use wasmcloud_core::logging::Level as HostLogLevel;
+use wasmcloud_host::url::Url;
+use wasmcloud_host::wasmbus::{Features, HostConfig};
+
+/// Prefix of the environment variables that add host labels, as in the official host.
+const LABEL_ENV_PREFIX: &str = "WASMCLOUD_LABEL_";
+
+#[derive(Debug, Parser)]
+#[command(name = "wasmcloud-host", version, about = "A wasmCloud 1.x host")]
+pub struct Options {
+    /// NATS server host for both the control interface and RPC.
+    #[arg(long, env = "WASMCLOUD_NATS_HOST", default_value = "127.0.0.1")]
+    pub nats_host: String,
+
+    /// NATS server port for both the control interface and RPC.
+    #[arg(long, env = "WASMCLOUD_NATS_PORT", default_value_t = 4222)]
+    pub nats_port: u16,
+
+    /// Lattice name: hosts, wadm and wash must agree on it.
+    #[arg(short = 'x', long, env = "WASMCLOUD_LATTICE", default_value = "default")]
+    pub lattice: String,
+
+    /// JetStream domain, if the NATS deployment uses one.
+    #[arg(long, env = "WASMCLOUD_JS_DOMAIN")]
+    pub js_domain: Option<String>,
+
+    /// Host label KEY=VALUE (repeatable). `WASMCLOUD_LABEL_<key>=<value>` works too.
+    #[arg(short = 'l', long = "label", value_parser = parse_label)]
+    pub labels: Vec<(String, String)>,
+
+    /// Seed (nkey) of the host's identity; a fresh one is generated when absent.
+    #[arg(long, env = "WASMCLOUD_HOST_SEED", hide_env_values = true)]
+    pub host_seed: Option<String>,
+
+    /// Allow components and providers to be loaded from `file://` references.
+    #[arg(long, env = "WASMCLOUD_ALLOW_FILE_LOAD", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub allow_file_load: bool,
+
+    /// Experimental features, comma separated (e.g. `builtin-http-server,builtin-messaging-nats`).
+    #[arg(long = "feature", env = "WASMCLOUD_EXPERIMENTAL_FEATURES", value_delimiter = ',')]
+    pub experimental_features: Vec<String>,
+
+    /// Log level of the host and of the providers it starts.
+    #[arg(long, env = "WASMCLOUD_LOG_LEVEL", value_enum, default_value_t = LogLevel::Info)]
+    pub log_level: LogLevel,
+
+    /// Log JSON lines instead of text.
+    #[arg(long = "enable-structured-logging", env = "WASMCLOUD_STRUCTURED_LOGGING_ENABLED", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub structured_logging: bool,
+
+    /// Timeout of RPC calls between components and providers, in milliseconds.
+    #[arg(long, env = "WASMCLOUD_RPC_TIMEOUT_MS", default_value_t = 2000)]
+    pub rpc_timeout_ms: u64,
+
+    /// Longest a single component invocation may run, in milliseconds.
+    #[arg(long, env = "WASMCLOUD_MAX_EXECUTION_TIME_MS", default_value_t = 10 * 60 * 1000)]
+    pub max_execution_time_ms: u64,
+
+    /// Seconds between host heartbeats (the library's default when absent).
+    #[arg(long, env = "WASMCLOUD_HEARTBEAT_INTERVAL")]
+    pub heartbeat_interval_s: Option<u64>,
+
+    /// Address of the host's HTTP admin endpoint (`/livez`, `/readyz`), off when absent.
+    #[arg(long, env = "WASMCLOUD_HTTP_ADMIN")]
+    pub http_admin: Option<SocketAddr>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogLevel {
+    Error,
+    Warn,
+    Info,
+    Debug,
+    Trace,
+}
+
+impl LogLevel {
+    /// The `tracing` filter directive for this level.
+    pub fn as_filter(self) -> &'static str {
+        match self {
+            Self::Error => "error",
+            Self::Warn => "warn",
+            Self::Info => "info",
+            Self::Debug => "debug",
+            Self::Trace => "trace",
+        }
+    }
+}
+
+impl From<LogLevel> for HostLogLevel {
+    fn from(level: LogLevel) -> Self {
+        match level {
+            LogLevel::Error => Self::Error,
+            LogLevel::Warn => Self::Warn,
+            LogLevel::Info => Self::Info,
+            LogLevel::Debug => Self::Debug,
+            LogLevel::Trace => Self::Trace,
+        }
+    }
+}
+
+fn parse_label(raw: &str) -> Result<(String, String), String> {
+    match raw.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_string(), value.to_string())),
+        _ => Err(format!("label `{raw}` is not KEY=VALUE")),
+    }
+}
+
+/// Labels from `WASMCLOUD_LABEL_<key>=<value>` variables, then from flags (flags win).
+fn collect_labels(
+    env: impl IntoIterator<Item = (String, String)>,
+    flags: &[(String, String)],
+) -> HashMap<String, String> {
+    let mut labels: HashMap<String, String> = env
+        .into_iter()
+        .filter_map(|(name, value)| {
+            let key = name.strip_prefix(LABEL_ENV_PREFIX)?;
+            (!key.is_empty()).then(|| (key.to_string(), value))
+        })
+        .collect();
+    labels.extend(flags.iter().cloned());
+    labels
+}
+
+impl Options {
+    /// The library configuration these options describe.
+    pub fn host_config(&self) -> anyhow::Result<HostConfig> {
+        let nats_url = Url::parse(&format!("nats://{}:{}", self.nats_host, self.nats_port))
+            .with_context(|| {
+                format!(
+                    "invalid NATS address {}:{}",
+                    self.nats_host, self.nats_port
+                )
+            })?;
+        let host_key = match &self.host_seed {
+            Some(seed) => {
+                let key = KeyPair::from_seed(seed).context("WASMCLOUD_HOST_SEED is not a valid nkey seed")?;
+                if !key.public_key().starts_with('N') {
+                    bail!("WASMCLOUD_HOST_SEED must be a server (SN...) seed");
+                }
+                Some(Arc::new(key))
+            }
+            None => None,
+        };
+        let experimental_features: Features = self
+            .experimental_features
+            .iter()
+            .map(|name| Features::from(name.trim()))
+            .sum();
+
+        Ok(HostConfig {
+            ctl_nats_url: nats_url.clone(),
+            rpc_nats_url: nats_url,
+            rpc_timeout: Duration::from_millis(self.rpc_timeout_ms),
+            lattice: self.lattice.as_str().into(),
+            js_domain: self.js_domain.clone(),
+            labels: collect_labels(std::env::vars(), &self.labels),
+            host_key,
+            allow_file_load: self.allow_file_load,
+            enable_structured_logging: self.structured_logging,
+            log_level: self.log_level.into(),
+            max_execution_time: Duration::from_millis(self.max_execution_time_ms),
+            heartbeat_interval: self.heartbeat_interval_s.map(Duration::from_secs),
+            experimental_features,
+            http_admin: self.http_admin,
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            ..HostConfig::default()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_come_from_env_and_flags_with_flags_winning() {
+        let env = vec![
+            ("WASMCLOUD_LABEL_zone".to_string(), "a".to_string()),
+            ("WASMCLOUD_LABEL_role".to_string(), "edge".to_string()),
+            ("WASMCLOUD_LABEL_".to_string(), "ignored".to_string()),
+            ("HOME".to_string(), "/root".to_string()),
+        ];
+        let flags = vec![("zone".to_string(), "b".to_string())];
+        let labels = collect_labels(env, &flags);
+        assert_eq!(labels.len(), 2);
+        assert_eq!(labels["zone"], "b");
+        assert_eq!(labels["role"], "edge");
+    }
+
+    #[test]
+    fn a_label_needs_a_key_and_an_equals_sign() {
+        assert_eq!(parse_label("a=b=c"), Ok(("a".into(), "b=c".into())));
+        assert!(parse_label("novalue").is_err());
+        assert!(parse_label("=x").is_err());
+    }
+
+    #[test]
+    fn env_style_options_parse() {
+        let options = Options::try_parse_from([
+            "wasmcloud-host",
+            "--allow-file-load",
+            "--feature",
+            "builtin-http-server,builtin-messaging-nats",
+            "-x",
+            "movies",
+        ])
+        .expect("valid options");
+        assert!(options.allow_file_load);
+        assert_eq!(options.experimental_features.len(), 2);
+        let config = options.host_config().expect("valid config");
+        assert_eq!(&*config.lattice, "movies");
+        assert!(config.allow_file_load);
+    }
+}

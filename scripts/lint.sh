@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Formatting and clippy (warnings are errors) on both workspaces and the components.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+
+"$ROOT/scripts/prepare-host-crate.sh"
+mapfile -t components < <(component_packages)
+
+cargo fmt --all --manifest-path "$ROOT/Cargo.toml" -- --check
+cargo fmt --all --manifest-path "$ROOT/lattice/Cargo.toml" -- --check
+cargo clippy --locked --manifest-path "$ROOT/Cargo.toml" --all-targets -- -D warnings
+cargo clippy --release --locked --manifest-path "$ROOT/Cargo.toml" --target wasm32-wasip2 \
+  "${components[@]/#/--package=}" -- -D warnings
+cargo clippy --release --locked --manifest-path "$ROOT/lattice/Cargo.toml" --all-targets -- -D warnings

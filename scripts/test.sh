@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# `make test`: every test of the project. Lint, native unit tests of both workspaces, then the
+# end-to-end tests against a real lattice (started here when it is not running, and stopped
+# again afterwards).
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+
+"$ROOT/scripts/install.sh"
+"$ROOT/scripts/build.sh"
+"$ROOT/scripts/lint.sh"
+
+log "unit tests (lattice binaries)"
+cargo test --release --locked --manifest-path "$ROOT/lattice/Cargo.toml"
+
+started_here=false
+if [[ ! -f "$PID_DIR/host.pid" ]] || ! kill -0 "$(cat "$PID_DIR/host.pid")" 2>/dev/null; then
+  started_here=true
+fi
+stop_if_started() { if $started_here; then "$ROOT/scripts/down.sh"; fi; }
+trap stop_if_started EXIT
+"$ROOT/scripts/lattice.sh"
+
+log "unit, component and end-to-end tests"
+cargo test --locked --manifest-path "$ROOT/Cargo.toml" -- --test-threads=4

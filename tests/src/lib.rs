@@ -1,0 +1,195 @@
+//! Harness for the end-to-end tests: a real lattice (NATS, wadm, a wasmCloud host, Postgres)
+//! with `wadm.yaml` deployed by `wash app deploy`, and a small HTTP client for the ingress.
+//!
+//! The lattice is started through the project's own scripts when it is not running, so a
+//! plain `cargo test` works as well as `make test`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+
+/// The HTTP API's address (CONTRACT.md).
+pub const API: &str = "http://127.0.0.1:8000";
+/// The application's name in wadm.yaml.
+pub const APP: &str = "movie-lattice";
+
+/// The project's root (the folder holding wadm.yaml).
+pub fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from(".."))
+}
+
+/// Runs a project script (scripts/NAME.sh) and fails with its output if it fails.
+pub fn script(name: &str) -> anyhow::Result<()> {
+    let path = project_root().join("scripts").join(format!("{name}.sh"));
+    let output = Command::new("bash")
+        .arg(&path)
+        .output()
+        .with_context(|| format!("failed to run {}", path.display()))?;
+    if !output.status.success() {
+        bail!(
+            "{} failed:\n{}{}",
+            path.display(),
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok(())
+}
+
+/// Runs `wash` with the project's environment (scripts/env.sh) from the project root.
+pub fn wash(args: &[&str]) -> anyhow::Result<String> {
+    let root = project_root();
+    let output = Command::new("bash")
+        .arg("-c")
+        .arg(r#"source scripts/env.sh && wash "$@""#)
+        .arg("wash")
+        .args(args)
+        .current_dir(&root)
+        .output()
+        .context("failed to run wash")?;
+    if !output.status.success() {
+        bail!(
+            "wash {} failed:\n{}{}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// The deployment status wadm reports for the app (e.g. "deployed"), if the app exists.
+pub fn app_status() -> anyhow::Result<Option<String>> {
+    let listing: serde_json::Value =
+        serde_json::from_str(&wash(&["app", "list", "-o", "json"])?).context("app list JSON")?;
+    let apps = listing["applications"].as_array().cloned().unwrap_or_default();
+    Ok(apps
+        .iter()
+        .find(|app| app["name"] == APP)
+        .and_then(|app| app["detailed_status"]["info"]["type"].as_str())
+        .map(str::to_string))
+}
+
+/// Polls `check` until it returns `Ok(true)` or `timeout` passes.
+pub fn eventually(
+    what: &str,
+    timeout: Duration,
+    mut check: impl FnMut() -> anyhow::Result<bool>,
+) -> anyhow::Result<()> {
+    let deadline = Instant::now() + timeout;
+    let mut last = None;
+    loop {
+        match check() {
+            Ok(true) => return Ok(()),
+            Ok(false) => {}
+            Err(err) => last = Some(err),
+        }
+        if Instant::now() >= deadline {
+            let why = last.map(|err| format!(": last error: {err:#}")).unwrap_or_default();
+            bail!("timed out after {timeout:?} waiting for {what}{why}");
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+/// Starts the lattice if needed and deploys wadm.yaml with `wash app deploy`, once per test
+/// binary. Every test that talks to the API calls this first.
+pub fn deployed_app() -> &'static Result<(), String> {
+    static DEPLOYED: OnceLock<Result<(), String>> = OnceLock::new();
+    DEPLOYED.get_or_init(|| deploy().map_err(|err| format!("{err:#}")))
+}
+
+fn deploy() -> anyhow::Result<()> {
+    script("lattice")?;
+    wash(&["app", "deploy", "wadm.yaml", "--replace"])?;
+    eventually("the app to be Deployed", Duration::from_secs(90), || {
+        Ok(app_status()?.as_deref() == Some("deployed"))
+    })?;
+    eventually("the HTTP ingress to answer", Duration::from_secs(30), || {
+        Ok(get("/healthz").map(|r| r.status == 200).unwrap_or(false))
+    })
+}
+
+/// Panics with the deployment error, for use at the top of a test.
+pub fn require_app() {
+    if let Err(err) = deployed_app() {
+        panic!("the app could not be deployed: {err}");
+    }
+}
+
+/// An HTTP answer, whatever its status.
+#[derive(Debug)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+
+    pub fn json(&self) -> anyhow::Result<serde_json::Value> {
+        serde_json::from_slice(&self.body).with_context(|| {
+            format!(
+                "body is not JSON: {:?}",
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+}
+
+fn agent() -> &'static ureq::Agent {
+    static AGENT: OnceLock<ureq::Agent> = OnceLock::new();
+    AGENT.get_or_init(|| {
+        ureq::AgentBuilder::new()
+            .timeout(Duration::from_secs(10))
+            .build()
+    })
+}
+
+/// Sends `method path` with an optional body to the API and returns the answer.
+pub fn request(method: &str, path: &str, body: Option<&[u8]>) -> anyhow::Result<HttpResponse> {
+    let request = agent()
+        .request(method, &format!("{API}{path}"))
+        .set("content-type", "application/json");
+    let result = match body {
+        Some(bytes) => request.send_bytes(bytes),
+        None => request.call(),
+    };
+    let response = match result {
+        Ok(response) | Err(ureq::Error::Status(_, response)) => response,
+        Err(err) => return Err(err).context(format!("{method} {path}")),
+    };
+    let status = response.status();
+    let headers = response
+        .headers_names()
+        .into_iter()
+        .filter_map(|name| {
+            let value = response.header(&name)?.to_string();
+            Some((name, value))
+        })
+        .collect();
+    let mut body = Vec::new();
+    std::io::Read::read_to_end(&mut response.into_reader(), &mut body)
+        .context("reading the response body")?;
+    Ok(HttpResponse {
+        status,
+        headers,
+        body,
+    })
+}
+
+pub fn get(path: &str) -> anyhow::Result<HttpResponse> {
+    request("GET", path, None)
+}

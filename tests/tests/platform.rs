@@ -1,0 +1,52 @@
+//! The platform slice: wadm.yaml deployed on a real lattice, the gateway answering through the
+//! HTTP ingress.
+
+use movie_e2e::{get, request, require_app, wash};
+
+#[test]
+fn healthz_answers_ok_through_the_ingress() {
+    require_app();
+    let response = get("/healthz").expect("GET /healthz");
+    assert_eq!(response.status, 200);
+    assert_eq!(response.header("content-type"), Some("application/json"));
+    assert_eq!(
+        response.json().expect("JSON body"),
+        serde_json::json!({"status": "ok"})
+    );
+}
+
+#[test]
+fn unknown_paths_get_a_json_404() {
+    require_app();
+    for path in ["/nope", "/movies", "/healthz/extra", "/"] {
+        let response = get(path).expect("GET unknown path");
+        assert_eq!(response.status, 404, "{path}");
+        let body = response.json().expect("JSON error body");
+        let message = body["error"].as_str().unwrap_or_default();
+        assert!(message.contains("no such path"), "{path}: {body}");
+    }
+}
+
+#[test]
+fn wrong_method_gets_405_with_allow() {
+    require_app();
+    let response = request("POST", "/healthz", Some(b"{}")).expect("POST /healthz");
+    assert_eq!(response.status, 405);
+    assert_eq!(response.header("allow"), Some("GET, HEAD"));
+    assert!(response.json().expect("JSON error body")["error"].is_string());
+}
+
+#[test]
+fn the_lattice_has_a_host_running_the_gateway() {
+    require_app();
+    let hosts: serde_json::Value =
+        serde_json::from_str(&wash(&["get", "hosts", "-o", "json"]).expect("wash get hosts"))
+            .expect("hosts JSON");
+    let hosts = hosts["hosts"].as_array().cloned().unwrap_or_default();
+    assert_eq!(hosts.len(), 1, "exactly one host: {hosts:?}");
+    let inventory = wash(&["get", "inventory", "-o", "json"]).expect("wash get inventory");
+    assert!(
+        inventory.contains("movie-gateway"),
+        "the gateway component runs on the host: {inventory}"
+    );
+}
