@@ -49,6 +49,15 @@ component_packages() {
   done
 }
 
+# Package names of the crates under providers/ (each builds a binary NAME-provider).
+provider_packages() {
+  local manifest
+  for manifest in "$ROOT"/providers/*/Cargo.toml; do
+    [[ -e "$manifest" ]] || continue
+    sed -n 's/^name = "\(.*\)"/\1/p' "$manifest" | head -n1
+  done
+}
+
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
 

@@ -9,6 +9,6 @@ mapfile -t components < <(component_packages)
 cargo fmt --all --manifest-path "$ROOT/Cargo.toml" -- --check
 cargo fmt --all --manifest-path "$ROOT/lattice/Cargo.toml" -- --check
 cargo clippy --locked --manifest-path "$ROOT/Cargo.toml" --all-targets -- -D warnings
-cargo clippy --release --locked --manifest-path "$ROOT/Cargo.toml" --target wasm32-wasip2 \
+cargo clippy --profile component --locked --manifest-path "$ROOT/Cargo.toml" --target wasm32-wasip2 \
   "${components[@]/#/--package=}" -- -D warnings
 cargo clippy --release --locked --manifest-path "$ROOT/lattice/Cargo.toml" --all-targets -- -D warnings

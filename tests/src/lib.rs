@@ -68,7 +68,10 @@ pub fn wash(args: &[&str]) -> anyhow::Result<String> {
 pub fn app_status() -> anyhow::Result<Option<String>> {
     let listing: serde_json::Value =
         serde_json::from_str(&wash(&["app", "list", "-o", "json"])?).context("app list JSON")?;
-    let apps = listing["applications"].as_array().cloned().unwrap_or_default();
+    let apps = listing["applications"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     Ok(apps
         .iter()
         .find(|app| app["name"] == APP)
@@ -91,7 +94,9 @@ pub fn eventually(
             Err(err) => last = Some(err),
         }
         if Instant::now() >= deadline {
-            let why = last.map(|err| format!(": last error: {err:#}")).unwrap_or_default();
+            let why = last
+                .map(|err| format!(": last error: {err:#}"))
+                .unwrap_or_default();
             bail!("timed out after {timeout:?} waiting for {what}{why}");
         }
         std::thread::sleep(Duration::from_millis(250));
@@ -111,9 +116,11 @@ fn deploy() -> anyhow::Result<()> {
     eventually("the app to be Deployed", Duration::from_secs(90), || {
         Ok(app_status()?.as_deref() == Some("deployed"))
     })?;
-    eventually("the HTTP ingress to answer", Duration::from_secs(30), || {
-        Ok(get("/healthz").map(|r| r.status == 200).unwrap_or(false))
-    })
+    eventually(
+        "the HTTP ingress to answer",
+        Duration::from_secs(30),
+        || Ok(get("/healthz").map(|r| r.status == 200).unwrap_or(false)),
+    )
 }
 
 /// Panics with the deployment error, for use at the top of a test.

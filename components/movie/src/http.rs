@@ -1,15 +1,16 @@
 //! Conversions between `wasi:http` and the transport-free types of `movie-api`.
 
-use movie_api::{Method, Response};
+use movie_api::{Method, Request, Response, MAX_BODY_BYTES};
 use wasi::http::types::{
-    Fields, IncomingRequest, Method as WasiMethod, OutgoingBody, OutgoingResponse,
+    Fields, IncomingBody, IncomingRequest, Method as WasiMethod, OutgoingBody, OutgoingResponse,
     ResponseOutparam,
 };
+use wasi::io::streams::StreamError;
 
 /// Largest chunk `blocking-write-and-flush` accepts in one call.
 const WRITE_CHUNK: usize = 4096;
 
-pub fn method(request: &IncomingRequest) -> Method {
+fn method(request: &IncomingRequest) -> Method {
     match request.method() {
         WasiMethod::Get => Method::Get,
         WasiMethod::Head => Method::Head,
@@ -24,13 +25,63 @@ pub fn method(request: &IncomingRequest) -> Method {
     }
 }
 
-/// The request's path and its query string (without `?`), if any.
-pub fn path_and_query(request: &IncomingRequest) -> (String, Option<String>) {
+/// Reads the request line and, for methods that carry one, the body (at most
+/// [`MAX_BODY_BYTES`]; `None` past that).
+pub fn read_request(request: &IncomingRequest) -> Request {
+    let method = method(request);
     let target = request.path_with_query().unwrap_or_else(|| "/".to_string());
-    match target.split_once('?') {
+    let (path, query) = match target.split_once('?') {
         Some((path, query)) => (path.to_string(), Some(query.to_string())),
         None => (target, None),
+    };
+    let body = match method {
+        Method::Put | Method::Post => read_body(request),
+        _ => Some(Vec::new()),
+    };
+    Request {
+        method,
+        path,
+        query,
+        body,
     }
+}
+
+fn declared_length(request: &IncomingRequest) -> Option<u64> {
+    let values = request.headers().get("content-length");
+    let raw = values.first()?;
+    std::str::from_utf8(raw).ok()?.trim().parse().ok()
+}
+
+fn read_body(request: &IncomingRequest) -> Option<Vec<u8>> {
+    if declared_length(request).is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+        return None;
+    }
+    let Ok(body) = request.consume() else {
+        return Some(Vec::new());
+    };
+    let mut bytes = Vec::new();
+    let mut too_large = false;
+    if let Ok(stream) = body.stream() {
+        loop {
+            match stream.blocking_read(16 * 1024) {
+                Ok(chunk) => {
+                    if bytes.len() + chunk.len() > MAX_BODY_BYTES {
+                        too_large = true;
+                        break;
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+                Err(StreamError::Closed) => break,
+                Err(StreamError::LastOperationFailed(_)) => break,
+            }
+        }
+    }
+    if too_large {
+        // Stop reading: the answer is 413 whatever the rest says.
+        return None;
+    }
+    let _trailers = IncomingBody::finish(body);
+    Some(bytes)
 }
 
 /// Sends `response`; with `head_only` the body is left out (HEAD requests).
@@ -40,11 +91,9 @@ pub fn respond(out: ResponseOutparam, response: Response, head_only: bool) {
         .into_iter()
         .map(|(name, value)| (name, value.into_bytes()))
         .collect();
-    let headers = match Fields::from_list(&entries) {
-        Ok(headers) => headers,
-        // Our own header names are static and valid; fall back to none rather than fail.
-        Err(_) => Fields::new(),
-    };
+    // Header names are our own constants and values are escaped ids; should one ever be
+    // refused, answer without headers rather than not at all.
+    let headers = Fields::from_list(&entries).unwrap_or_else(|_| Fields::new());
     let outgoing = OutgoingResponse::new(headers);
     // Status codes come from our own table of valid codes.
     let _ = outgoing.set_status_code(response.status);

@@ -57,8 +57,14 @@ mod tests {
     fn errors_are_json_with_their_status() {
         let response = ApiError::NotFound("no such path: /x".into()).into_response();
         assert_eq!(response.status, 404);
-        assert_eq!(body(&response), serde_json::json!({"error": "no such path: /x"}));
-        assert_eq!(response.header("content-type"), Some(crate::JSON_CONTENT_TYPE));
+        assert_eq!(
+            body(&response),
+            serde_json::json!({"error": "no such path: /x"})
+        );
+        assert_eq!(
+            response.header("content-type"),
+            Some(crate::JSON_CONTENT_TYPE)
+        );
     }
 
     #[test]

@@ -4,12 +4,19 @@
 //! which [`Endpoint`] it names, runs it, and turns the resulting [`Response`] back into
 //! `wasi:http`. Everything here is plain Rust, tested natively.
 
+#![forbid(unsafe_code)]
+
 mod error;
+mod gateway;
 mod health;
+mod query;
 mod response;
 mod routes;
 
 pub use error::ApiError;
+pub use gateway::{handle, Catalog, Request, ServiceFailure, MAX_BODY_BYTES};
 pub use health::HealthReport;
+pub use movie_domain::RatingTarget;
+pub use query::{encode_component, Query};
 pub use response::{Response, JSON_CONTENT_TYPE};
 pub use routes::{route, Endpoint, Method};

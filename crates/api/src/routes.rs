@@ -121,8 +121,14 @@ mod tests {
     fn known_routes_resolve() {
         assert_eq!(route(&Method::Get, "/healthz"), Ok(Endpoint::Health));
         assert_eq!(route(&Method::Get, "/movie"), Ok(Endpoint::GetMovie));
-        assert_eq!(route(&Method::Post, "/metadata"), Ok(Endpoint::PostMetadata));
-        assert_eq!(route(&Method::Delete, "/rating"), Ok(Endpoint::DeleteRating));
+        assert_eq!(
+            route(&Method::Post, "/metadata"),
+            Ok(Endpoint::PostMetadata)
+        );
+        assert_eq!(
+            route(&Method::Delete, "/rating"),
+            Ok(Endpoint::DeleteRating)
+        );
         assert_eq!(route(&Method::Head, "/healthz"), Ok(Endpoint::Health));
     }
 

@@ -1,0 +1,225 @@
+//! Single validated fields.
+
+use std::fmt;
+
+use crate::ValidationError;
+
+/// Longest key (`id`, `recordId`, `userId`), in characters.
+pub const KEY_MAX_CHARS: usize = 128;
+/// Longest record type, in characters.
+pub const RECORD_TYPE_MAX_CHARS: usize = 64;
+/// Longest title or director, in characters after trimming.
+pub const NAME_MAX_CHARS: usize = 256;
+/// Longest description, in characters.
+pub const DESCRIPTION_MAX_CHARS: usize = 4096;
+
+macro_rules! string_newtype {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            pub fn into_inner(self) -> String {
+                self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+    };
+}
+
+string_newtype!(
+    /// A key: a metadata `id`, a `recordId` or a `userId`. 1–128 characters, no control
+    /// characters.
+    Key
+);
+string_newtype!(
+    /// The kind of rated record: 1–64 characters of `[a-z0-9_-]` (movies use `movie`).
+    RecordType
+);
+string_newtype!(
+    /// A movie title: 1–256 characters after trimming surrounding whitespace.
+    Title
+);
+string_newtype!(
+    /// A director's name: 1–256 characters after trimming surrounding whitespace.
+    Director
+);
+string_newtype!(
+    /// A description: at most 4,096 characters, possibly empty.
+    Description
+);
+
+impl Key {
+    /// `field` names the key in error messages (`id`, `recordId`, `userId`).
+    pub fn parse(field: &'static str, raw: impl Into<String>) -> Result<Self, ValidationError> {
+        let raw = raw.into();
+        let chars = raw.chars().count();
+        if chars == 0 {
+            return Err(ValidationError::new(field, "must not be empty"));
+        }
+        if chars > KEY_MAX_CHARS {
+            return Err(ValidationError::new(
+                field,
+                format!("must be at most {KEY_MAX_CHARS} characters (got {chars})"),
+            ));
+        }
+        if raw.chars().any(char::is_control) {
+            return Err(ValidationError::new(
+                field,
+                "must not contain control characters",
+            ));
+        }
+        Ok(Self(raw))
+    }
+}
+
+impl RecordType {
+    pub const MOVIE: &'static str = "movie";
+
+    pub fn parse(raw: impl Into<String>) -> Result<Self, ValidationError> {
+        const FIELD: &str = "recordType";
+        let raw = raw.into();
+        let chars = raw.chars().count();
+        if chars == 0 {
+            return Err(ValidationError::new(FIELD, "must not be empty"));
+        }
+        if chars > RECORD_TYPE_MAX_CHARS {
+            return Err(ValidationError::new(
+                FIELD,
+                format!("must be at most {RECORD_TYPE_MAX_CHARS} characters (got {chars})"),
+            ));
+        }
+        if !raw
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+        {
+            return Err(ValidationError::new(
+                FIELD,
+                "may only contain a-z, 0-9, '_' and '-'",
+            ));
+        }
+        Ok(Self(raw))
+    }
+
+    /// The record type of movies.
+    pub fn movie() -> Self {
+        Self(Self::MOVIE.to_string())
+    }
+}
+
+/// Trims, then checks 1..=NAME_MAX_CHARS characters.
+fn parse_name(field: &'static str, raw: &str) -> Result<String, ValidationError> {
+    let trimmed = raw.trim();
+    let chars = trimmed.chars().count();
+    if chars == 0 {
+        return Err(ValidationError::new(field, "must not be empty"));
+    }
+    if chars > NAME_MAX_CHARS {
+        return Err(ValidationError::new(
+            field,
+            format!("must be at most {NAME_MAX_CHARS} characters (got {chars})"),
+        ));
+    }
+    Ok(trimmed.to_string())
+}
+
+impl Title {
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        parse_name("title", raw).map(Self)
+    }
+}
+
+impl Director {
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        parse_name("director", raw).map(Self)
+    }
+}
+
+impl Description {
+    pub fn parse(raw: impl Into<String>) -> Result<Self, ValidationError> {
+        let raw = raw.into();
+        let chars = raw.chars().count();
+        if chars > DESCRIPTION_MAX_CHARS {
+            return Err(ValidationError::new(
+                "description",
+                format!("must be at most {DESCRIPTION_MAX_CHARS} characters (got {chars})"),
+            ));
+        }
+        Ok(Self(raw))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_one_to_128_characters_without_controls() {
+        assert!(Key::parse("id", "").is_err());
+        assert!(Key::parse("id", "a").is_ok());
+        assert!(Key::parse("id", "x".repeat(128)).is_ok());
+        assert!(Key::parse("id", "x".repeat(129)).is_err());
+        // Characters, not bytes: 128 three-byte characters are fine.
+        assert!(Key::parse("id", "é".repeat(128)).is_ok());
+        assert!(Key::parse("id", "a\u{0}b").is_err());
+        assert!(Key::parse("id", "a\nb").is_err());
+        assert!(Key::parse("id", "a\u{7f}").is_err());
+        // Spaces and SQL are ordinary characters.
+        assert!(Key::parse("id", "'); DROP TABLE metadata; --").is_ok());
+    }
+
+    #[test]
+    fn key_errors_name_the_field() {
+        let err = Key::parse("userId", "").expect_err("empty");
+        assert_eq!(err.field, "userId");
+        assert_eq!(err.to_string(), "userId must not be empty");
+    }
+
+    #[test]
+    fn record_types_are_lowercase_slugs() {
+        assert!(RecordType::parse("movie").is_ok());
+        assert!(RecordType::parse("tv_show-2").is_ok());
+        assert!(RecordType::parse("").is_err());
+        assert!(RecordType::parse("Movie").is_err());
+        assert!(RecordType::parse("mo vie").is_err());
+        assert!(RecordType::parse("x".repeat(64)).is_ok());
+        assert!(RecordType::parse("x".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(
+            Title::parse("  Heat ").map(Title::into_inner),
+            Ok("Heat".into())
+        );
+        assert!(Title::parse("   ").is_err());
+        assert!(Title::parse(&"t".repeat(256)).is_ok());
+        assert!(Title::parse(&format!(" {} ", "t".repeat(256))).is_ok());
+        assert!(Title::parse(&"t".repeat(257)).is_err());
+        assert!(Director::parse("").is_err());
+        assert_eq!(Director::parse("").expect_err("empty").field, "director");
+    }
+
+    #[test]
+    fn descriptions_may_be_empty_but_not_huge() {
+        assert!(Description::parse("").is_ok());
+        assert!(Description::parse("d".repeat(4096)).is_ok());
+        assert!(Description::parse("d".repeat(4097)).is_err());
+    }
+}

@@ -1,0 +1,224 @@
+//! The link configuration: the same `POSTGRES_*` keys as wasmCloud's own Postgres provider,
+//! read from the link's secrets first, then from its (target) config.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+pub const HOST: &str = "POSTGRES_HOST";
+pub const PORT: &str = "POSTGRES_PORT";
+pub const USERNAME: &str = "POSTGRES_USERNAME";
+pub const PASSWORD: &str = "POSTGRES_PASSWORD";
+pub const DATABASE: &str = "POSTGRES_DATABASE";
+pub const TLS_REQUIRED: &str = "POSTGRES_TLS_REQUIRED";
+pub const POOL_SIZE: &str = "POSTGRES_POOL_SIZE";
+
+const DEFAULT_PORT: u16 = 5432;
+/// Connections per link unless POSTGRES_POOL_SIZE says otherwise.
+pub const DEFAULT_POOL_SIZE: usize = 8;
+const MAX_POOL_SIZE: usize = 256;
+
+/// Why a link's configuration was refused. Every message names the offending key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("link configuration is missing {0}")]
+    Missing(&'static str),
+    #[error("link configuration has an invalid {key}: {problem}")]
+    Invalid { key: &'static str, problem: String },
+}
+
+/// A valid connection configuration for one link.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ConnectionConfig {
+    pub host: String,
+    pub port: u16,
+    pub username: String,
+    pub password: String,
+    pub database: String,
+    pub tls_required: bool,
+    pub pool_size: usize,
+}
+
+impl std::fmt::Debug for ConnectionConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never log the password.
+        f.debug_struct("ConnectionConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("username", &self.username)
+            .field("database", &self.database)
+            .field("tls_required", &self.tls_required)
+            .field("pool_size", &self.pool_size)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ConnectionConfig {
+    /// Reads the configuration; `secrets` win over `config` for the same key. Keys are
+    /// matched exactly, then case-insensitively.
+    pub fn from_link(
+        config: &HashMap<String, String>,
+        secrets: &HashMap<String, String>,
+    ) -> Result<Self, ConfigError> {
+        let lookup = |key: &'static str| -> Option<String> {
+            [secrets, config].into_iter().find_map(|map| {
+                map.get(key).cloned().or_else(|| {
+                    map.iter()
+                        .find(|(name, _)| name.eq_ignore_ascii_case(key))
+                        .map(|(_, value)| value.clone())
+                })
+            })
+        };
+        let required = |key: &'static str| -> Result<String, ConfigError> {
+            match lookup(key) {
+                Some(value) if !value.trim().is_empty() => Ok(value),
+                _ => Err(ConfigError::Missing(key)),
+            }
+        };
+
+        let host = required(HOST)?;
+        let port = match lookup(PORT) {
+            None => DEFAULT_PORT,
+            Some(raw) => match raw.trim().parse::<u16>() {
+                Ok(port) if port > 0 => port,
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        key: PORT,
+                        problem: format!("{raw:?} is not a port number"),
+                    })
+                }
+            },
+        };
+        let username = required(USERNAME)?;
+        // An empty password is legitimate (trust authentication), but the key must be there.
+        let password = lookup(PASSWORD).ok_or(ConfigError::Missing(PASSWORD))?;
+        let database = required(DATABASE)?;
+        let tls_required = match lookup(TLS_REQUIRED) {
+            None => false,
+            Some(raw) => parse_bool(&raw).ok_or_else(|| ConfigError::Invalid {
+                key: TLS_REQUIRED,
+                problem: format!("{raw:?} is not true or false"),
+            })?,
+        };
+        let pool_size = match lookup(POOL_SIZE) {
+            None => DEFAULT_POOL_SIZE,
+            Some(raw) => match raw.trim().parse::<usize>() {
+                Ok(size) if (1..=MAX_POOL_SIZE).contains(&size) => size,
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        key: POOL_SIZE,
+                        problem: format!("{raw:?} is not a number from 1 to {MAX_POOL_SIZE}"),
+                    })
+                }
+            },
+        };
+        if tls_required {
+            return Err(ConfigError::Invalid {
+                key: TLS_REQUIRED,
+                problem: "TLS connections are not supported by this provider yet".into(),
+            });
+        }
+        Ok(Self {
+            host,
+            port,
+            username,
+            password,
+            database,
+            tls_required,
+            pool_size,
+        })
+    }
+
+    /// The tokio-postgres configuration of one connection.
+    pub fn pg_config(&self) -> tokio_postgres::Config {
+        let mut pg = tokio_postgres::Config::new();
+        pg.host(&self.host)
+            .port(self.port)
+            .user(&self.username)
+            .password(&self.password)
+            .dbname(&self.database)
+            .application_name("movie-lattice sqldb-postgres")
+            .connect_timeout(Duration::from_secs(5))
+            .keepalives(true);
+        pg
+    }
+}
+
+fn parse_bool(raw: &str) -> Option<bool> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" | "" => Some(false),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn full() -> HashMap<String, String> {
+        map(&[
+            (HOST, "127.0.0.1"),
+            (PORT, "5432"),
+            (USERNAME, "movie"),
+            (PASSWORD, "secret"),
+            (DATABASE, "movie_metadata"),
+        ])
+    }
+
+    #[test]
+    fn a_complete_config_parses_with_defaults() {
+        let config = ConnectionConfig::from_link(&full(), &HashMap::new()).expect("valid");
+        assert_eq!(config.port, 5432);
+        assert_eq!(config.pool_size, DEFAULT_POOL_SIZE);
+        assert!(!config.tls_required);
+        assert!(!format!("{config:?}").contains("secret"));
+    }
+
+    #[test]
+    fn each_missing_key_is_named() {
+        for key in [HOST, USERNAME, PASSWORD, DATABASE] {
+            let mut config = full();
+            config.remove(key);
+            let err = ConnectionConfig::from_link(&config, &HashMap::new()).expect_err(key);
+            assert_eq!(err, ConfigError::Missing(key));
+            assert!(err.to_string().contains(key));
+        }
+    }
+
+    #[test]
+    fn invalid_values_are_named() {
+        for (key, value) in [
+            (PORT, "http"),
+            (PORT, "0"),
+            (POOL_SIZE, "0"),
+            (POOL_SIZE, "many"),
+            (TLS_REQUIRED, "maybe"),
+        ] {
+            let mut config = full();
+            config.insert(key.to_string(), value.to_string());
+            let err = ConnectionConfig::from_link(&config, &HashMap::new()).expect_err(value);
+            assert!(err.to_string().contains(key), "{err}");
+        }
+    }
+
+    #[test]
+    fn secrets_win_and_keys_are_case_insensitive() {
+        let config = map(&[
+            ("postgres_host", "db"),
+            (USERNAME, "u"),
+            (PASSWORD, "from-config"),
+            (DATABASE, "d"),
+        ]);
+        let secrets = map(&[(PASSWORD, "from-secret")]);
+        let parsed = ConnectionConfig::from_link(&config, &secrets).expect("valid");
+        assert_eq!(parsed.host, "db");
+        assert_eq!(parsed.password, "from-secret");
+    }
+}

@@ -1,0 +1,6 @@
+//! The provider binary the host starts (packaged as build/sqldb-postgres.par.gz).
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    sqldb_postgres::serve::run().await
+}

@@ -1,0 +1,150 @@
+//! The provider on the lattice: link lifecycle from the host, and the exported functions
+//! served over wRPC.
+
+use std::collections::HashMap;
+
+use anyhow::Context as _;
+use wasmcloud_provider_sdk::{
+    get_connection, run_provider, serve_provider_exports, Context, LinkConfig, LinkDeleteInfo,
+    Provider,
+};
+
+use crate::bindings::exports::wasmcloud::postgres::{prepared, query};
+use crate::bindings::wasmcloud::postgres::types::{
+    PgValue, PreparedStatementExecError, QueryError, ResultRow, StatementPrepareError,
+};
+use crate::{PostgresProvider, StatementError};
+
+/// The name the provider reports to the host.
+pub const PROVIDER_NAME: &str = "sqldb-postgres-provider";
+
+/// Runs the provider until the host stops it.
+pub async fn run() -> anyhow::Result<()> {
+    init_logging();
+    let provider = PostgresProvider::default();
+    let shutdown = run_provider(provider.clone(), PROVIDER_NAME)
+        .await
+        .context("failed to start the provider")?;
+    let connection = get_connection();
+    let wrpc = connection
+        .get_wrpc_client(connection.provider_key())
+        .await
+        .context("failed to create the wRPC client")?;
+    serve_provider_exports(&wrpc, provider, shutdown, crate::bindings::serve)
+        .await
+        .context("failed to serve the provider's exports")
+}
+
+/// Logs to stderr (which the host collects) at the level the host runs at; `RUST_LOG` wins.
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let (level, structured) = match wasmcloud_provider_sdk::load_host_data() {
+        Ok(data) => (
+            data.log_level
+                .as_ref()
+                .map(|level| format!("{level:?}").to_ascii_lowercase())
+                .unwrap_or_else(|| "info".into()),
+            data.structured_logging,
+        ),
+        Err(_) => ("info".to_string(), false),
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    // A second initialisation (tests) is harmless: keep the first subscriber.
+    let _ = if structured {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+impl Provider for PostgresProvider {
+    async fn receive_link_config_as_target(&self, link: LinkConfig<'_>) -> anyhow::Result<()> {
+        let secrets: HashMap<String, String> = link
+            .secrets
+            .iter()
+            .filter_map(|(key, value)| Some((key.clone(), value.as_string()?.to_string())))
+            .collect();
+        self.add_link(link.source_id, link.config, &secrets)
+            .await
+            .with_context(|| format!("link from {} refused", link.source_id))
+    }
+
+    async fn delete_link_as_target(&self, info: impl LinkDeleteInfo) -> anyhow::Result<()> {
+        self.remove_link(info.get_source_id()).await;
+        Ok(())
+    }
+
+    async fn shutdown(&self) -> anyhow::Result<()> {
+        self.close_all().await;
+        tracing::info!("provider stopped; all pools closed");
+        Ok(())
+    }
+}
+
+/// The calling component's id, which selects its link (and so its database).
+fn caller(context: Option<Context>) -> Result<String, StatementError> {
+    context
+        .and_then(|context| context.component)
+        .ok_or_else(|| StatementError::Unexpected("the call carries no source component id".into()))
+}
+
+impl query::Handler<Option<Context>> for PostgresProvider {
+    async fn query(
+        &self,
+        context: Option<Context>,
+        query: String,
+        params: Vec<PgValue>,
+    ) -> anyhow::Result<Result<Vec<ResultRow>, QueryError>> {
+        let result = match caller(context) {
+            Ok(source) => PostgresProvider::query(self, &source, &query, params).await,
+            Err(err) => Err(err),
+        };
+        Ok(result.map_err(QueryError::from))
+    }
+
+    async fn query_batch(
+        &self,
+        context: Option<Context>,
+        query: String,
+    ) -> anyhow::Result<Result<(), QueryError>> {
+        let result = match caller(context) {
+            Ok(source) => PostgresProvider::query_batch(self, &source, &query).await,
+            Err(err) => Err(err),
+        };
+        Ok(result.map_err(QueryError::from))
+    }
+}
+
+impl prepared::Handler<Option<Context>> for PostgresProvider {
+    async fn prepare(
+        &self,
+        context: Option<Context>,
+        statement: String,
+    ) -> anyhow::Result<Result<String, StatementPrepareError>> {
+        let result = match caller(context) {
+            Ok(source) => PostgresProvider::prepare(self, &source, &statement).await,
+            Err(err) => Err(err),
+        };
+        Ok(result.map_err(StatementPrepareError::from))
+    }
+
+    async fn exec(
+        &self,
+        context: Option<Context>,
+        stmt_token: String,
+        params: Vec<PgValue>,
+    ) -> anyhow::Result<Result<u64, PreparedStatementExecError>> {
+        let result = match caller(context) {
+            Ok(source) => PostgresProvider::exec(self, &source, &stmt_token, params).await,
+            Err(err) => Err(err),
+        };
+        Ok(match result {
+            Ok(Some(rows)) => Ok(rows),
+            Ok(None) => Err(PreparedStatementExecError::UnknownPreparedQuery),
+            Err(err) => Err(err.into()),
+        })
+    }
+}
