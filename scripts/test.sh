@@ -21,4 +21,4 @@ trap stop_if_started EXIT
 "$ROOT/scripts/lattice.sh"
 
 log "unit, component and end-to-end tests"
-cargo test --locked --manifest-path "$ROOT/Cargo.toml" -- --test-threads=4
+cargo test --release --locked --manifest-path "$ROOT/Cargo.toml" -- --test-threads=4

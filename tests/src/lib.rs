@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
 
+pub mod kafka;
+
 /// The HTTP API's address (CONTRACT.md).
 pub const API: &str = "http://127.0.0.1:8000";
 /// The application's name in wadm.yaml.
@@ -75,7 +77,7 @@ pub fn app_status() -> anyhow::Result<Option<String>> {
     Ok(apps
         .iter()
         .find(|app| app["name"] == APP)
-        .and_then(|app| app["detailed_status"]["info"]["type"].as_str())
+        .and_then(|app| app["detailed_status"]["status"]["type"].as_str())
         .map(str::to_string))
 }
 
@@ -128,6 +130,34 @@ pub fn require_app() {
     if let Err(err) = deployed_app() {
         panic!("the app could not be deployed: {err}");
     }
+}
+
+/// A key no other test run has used (tests share the databases).
+pub fn unique(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_nanos())
+        .unwrap_or_default();
+    format!(
+        "{prefix}-{}-{nanos}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+/// Percent-encodes a query parameter value.
+pub fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (byte as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
 }
 
 /// An HTTP answer, whatever its status.

@@ -203,16 +203,7 @@ impl PostgresProvider {
         }
     }
 
-    async fn client(&self, source_id: &str) -> Result<deadpool_postgres::Object, StatementError> {
-        self.pool(source_id)
-            .await?
-            .get()
-            .await
-            .map_err(|err| StatementError::Unexpected(format!("no database connection: {err}")))
-    }
-
-    /// Runs one parameterised statement for `source_id` and returns its rows. A statement that
-    /// failed because the pooled connection had died is retried once on a fresh connection.
+    /// Runs one parameterised statement for `source_id` and returns its rows.
     pub async fn query(
         &self,
         source_id: &str,
@@ -221,14 +212,10 @@ impl PostgresProvider {
     ) -> Result<Vec<ResultRow>, StatementError> {
         let params = to_params(params)?;
         let pool = self.pool(source_id).await?;
-        let rows = match run(&pool, sql, &params).await {
-            Err(Failure::ConnectionLost(why)) => {
-                warn!(component = source_id, %why, "connection lost; retrying on a new one");
-                run(&pool, sql, &params).await
-            }
-            other => other,
-        }
-        .map_err(Failure::into_statement_error)?;
+        let rows = match run(&pool, source_id, sql, &params, Op::Query).await? {
+            Outcome::Rows(rows) => rows,
+            Outcome::Count(_) => Vec::new(),
+        };
         rows.iter()
             .map(|row| decode_row(row).map_err(|err| StatementError::Unexpected(err.to_string())))
             .collect()
@@ -236,13 +223,17 @@ impl PostgresProvider {
 
     /// Runs `;`-separated statements without parameters.
     pub async fn query_batch(&self, source_id: &str, sql: &str) -> Result<(), StatementError> {
-        let client = self.client(source_id).await?;
-        client.batch_execute(sql).await.map_err(classify)
+        let pool = self.pool(source_id).await?;
+        let client = checkout(&pool).await?;
+        let result = client.batch_execute(sql).await.map_err(classify);
+        // A batch is how schemas change: statements prepared before it may be stale.
+        pool.manager().statement_caches.clear();
+        result
     }
 
     /// Checks that `sql` prepares, and returns a token to execute it by.
     pub async fn prepare(&self, source_id: &str, sql: &str) -> Result<String, StatementError> {
-        let client = self.client(source_id).await?;
+        let client = checkout(&self.pool(source_id).await?).await?;
         client.prepare_cached(sql).await.map_err(classify)?;
         let token = uuid::Uuid::new_v4().to_string();
         self.prepared.write().await.insert(
@@ -267,14 +258,11 @@ impl PostgresProvider {
             _ => return Ok(None),
         };
         let params = to_params(params)?;
-        let client = self.client(source_id).await?;
-        let statement = client.prepare_cached(&sql).await.map_err(classify)?;
-        check_param_count(statement.params().len(), params.len())?;
-        client
-            .execute(&statement, &as_sql_refs(&params))
-            .await
-            .map(Some)
-            .map_err(classify)
+        let pool = self.pool(source_id).await?;
+        match run(&pool, source_id, &sql, &params, Op::Execute).await? {
+            Outcome::Count(count) => Ok(Some(count)),
+            Outcome::Rows(rows) => Ok(Some(rows.len() as u64)),
+        }
     }
 }
 
@@ -308,46 +296,104 @@ fn check_param_count(expected: usize, got: usize) -> Result<(), StatementError> 
     }
 }
 
-/// How one attempt at a statement failed.
-enum Failure {
-    ConnectionLost(String),
-    Statement(StatementError),
+async fn checkout(pool: &Pool) -> Result<deadpool_postgres::Object, StatementError> {
+    pool.get()
+        .await
+        .map_err(|err| StatementError::Unexpected(format!("no database connection: {err}")))
 }
 
-impl Failure {
-    fn into_statement_error(self) -> StatementError {
-        match self {
-            Self::ConnectionLost(why) => {
-                StatementError::Unexpected(format!("connection lost: {why}"))
-            }
-            Self::Statement(err) => err,
-        }
+/// What to do with a statement's result.
+#[derive(Clone, Copy)]
+enum Op {
+    Query,
+    Execute,
+}
+
+enum Outcome {
+    Rows(Vec<tokio_postgres::Row>),
+    Count(u64),
+}
+
+/// How one try at a statement failed: refused before reaching Postgres, or by Postgres.
+enum Failure {
+    Refused(StatementError),
+    Postgres(tokio_postgres::Error),
+}
+
+impl From<tokio_postgres::Error> for Failure {
+    fn from(err: tokio_postgres::Error) -> Self {
+        Self::Postgres(err)
     }
 }
 
+/// Whether a failure may go away on a second try: the pooled connection had died, or the
+/// cached prepared statement no longer matches the schema (SQLSTATE 0A000 "cached plan must
+/// not change result type", or parameter types that changed under it).
+fn worth_retrying(err: &tokio_postgres::Error) -> bool {
+    err.is_closed()
+        || err
+            .as_db_error()
+            .is_some_and(|db| matches!(db.code().code(), "0A000" | "26000"))
+        || param_error_of(err).is_some()
+}
+
+/// Schema-changing statements invalidate every prepared statement of the pool.
+fn changes_schema(sql: &str) -> bool {
+    let head: String = sql
+        .trim_start()
+        .chars()
+        .take(8)
+        .collect::<String>()
+        .to_ascii_uppercase();
+    ["CREATE", "DROP", "ALTER"]
+        .iter()
+        .any(|verb| head.starts_with(verb))
+}
+
+/// Runs a statement through the pool's statement cache; retried once, on a fresh connection
+/// and a fresh prepare, when [`worth_retrying`] says so.
 async fn run(
     pool: &Pool,
+    source_id: &str,
     sql: &str,
     params: &[Param],
-) -> Result<Vec<tokio_postgres::Row>, Failure> {
-    let client = pool.get().await.map_err(|err| {
-        Failure::Statement(StatementError::Unexpected(format!(
-            "no database connection: {err}"
-        )))
-    })?;
-    let lost = |err: tokio_postgres::Error| {
-        if err.is_closed() {
-            Failure::ConnectionLost(err.to_string())
-        } else {
-            Failure::Statement(classify(err))
+    op: Op,
+) -> Result<Outcome, StatementError> {
+    let mut retried = false;
+    loop {
+        let client = checkout(pool).await?;
+        let result = async {
+            let statement = client.prepare_cached(sql).await?;
+            check_param_count(statement.params().len(), params.len()).map_err(Failure::Refused)?;
+            let outcome = match op {
+                Op::Query => Outcome::Rows(client.query(&statement, &as_sql_refs(params)).await?),
+                Op::Execute => {
+                    Outcome::Count(client.execute(&statement, &as_sql_refs(params)).await?)
+                }
+            };
+            Ok::<_, Failure>(outcome)
         }
-    };
-    let statement = client.prepare_cached(sql).await.map_err(lost)?;
-    check_param_count(statement.params().len(), params.len()).map_err(Failure::Statement)?;
-    client
-        .query(&statement, &as_sql_refs(params))
-        .await
-        .map_err(lost)
+        .await;
+        match result {
+            Ok(outcome) => {
+                if changes_schema(sql) {
+                    pool.manager().statement_caches.clear();
+                }
+                return Ok(outcome);
+            }
+            Err(Failure::Refused(statement_error)) => return Err(statement_error),
+            Err(Failure::Postgres(err)) if !retried && worth_retrying(&err) => {
+                warn!(component = source_id, error = %err, "statement failed; retrying on a fresh connection");
+                client.statement_cache.remove(sql, &[]);
+                if err.is_closed() {
+                    // Let the pool drop the dead connection instead of recycling it.
+                    let _ = deadpool_postgres::Object::take(client);
+                }
+                retried = true;
+            }
+            Err(Failure::Postgres(err)) => return Err(classify(err)),
+        }
+    }
 }
 
 impl From<StatementError> for PreparedStatementExecError {

@@ -20,7 +20,7 @@ pub const PROVIDER_NAME: &str = "sqldb-postgres-provider";
 
 /// Runs the provider until the host stops it.
 pub async fn run() -> anyhow::Result<()> {
-    init_logging();
+    provider_logging::init(&[]);
     let provider = PostgresProvider::default();
     let shutdown = run_provider(provider.clone(), PROVIDER_NAME)
         .await
@@ -33,31 +33,6 @@ pub async fn run() -> anyhow::Result<()> {
     serve_provider_exports(&wrpc, provider, shutdown, crate::bindings::serve)
         .await
         .context("failed to serve the provider's exports")
-}
-
-/// Logs to stderr (which the host collects) at the level the host runs at; `RUST_LOG` wins.
-fn init_logging() {
-    use tracing_subscriber::EnvFilter;
-    let (level, structured) = match wasmcloud_provider_sdk::load_host_data() {
-        Ok(data) => (
-            data.log_level
-                .as_ref()
-                .map(|level| format!("{level:?}").to_ascii_lowercase())
-                .unwrap_or_else(|| "info".into()),
-            data.structured_logging,
-        ),
-        Err(_) => ("info".to_string(), false),
-    };
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    // A second initialisation (tests) is harmless: keep the first subscriber.
-    let _ = if structured {
-        builder.json().try_init()
-    } else {
-        builder.try_init()
-    };
 }
 
 impl Provider for PostgresProvider {

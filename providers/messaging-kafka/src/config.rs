@@ -1,0 +1,218 @@
+//! Link configuration, compatible with wasmCloud's own Kafka provider (`hosts`, `topic`,
+//! `consumer_group`) plus the keys this provider adds for dead-lettering and retries.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+pub const HOSTS: &str = "hosts";
+pub const TOPIC: &str = "topic";
+pub const CONSUMER_GROUP: &str = "consumer_group";
+pub const DLQ_TOPIC: &str = "dlq_topic";
+pub const MAX_ATTEMPTS: &str = "max_attempts";
+pub const RETRY_BACKOFF_MS: &str = "retry_backoff_ms";
+
+pub const DEFAULT_HOSTS: &str = "127.0.0.1:9092";
+const DEFAULT_MAX_ATTEMPTS: u32 = 5;
+const DEFAULT_BACKOFF: Duration = Duration::from_millis(200);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("link configuration is missing {0}")]
+    Missing(&'static str),
+    #[error("link configuration has an invalid {key}: {problem}")]
+    Invalid { key: &'static str, problem: String },
+}
+
+fn lookup<'a>(config: &'a HashMap<String, String>, key: &str) -> Option<&'a str> {
+    config
+        .get(key)
+        .or_else(|| {
+            config
+                .iter()
+                .find(|(name, _)| name.eq_ignore_ascii_case(key))
+                .map(|(_, value)| value)
+        })
+        .map(|value| value.trim())
+        .filter(|value| !value.is_empty())
+}
+
+/// The bootstrap servers of a link (`hosts`, comma separated; 127.0.0.1:9092 when absent).
+pub fn hosts(config: &HashMap<String, String>) -> Result<String, ConfigError> {
+    let raw = lookup(config, HOSTS).unwrap_or(DEFAULT_HOSTS);
+    let hosts: Vec<&str> = raw
+        .split(',')
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .collect();
+    if hosts.is_empty() || hosts.iter().any(|host| !host.contains(':')) {
+        return Err(ConfigError::Invalid {
+            key: HOSTS,
+            problem: format!("{raw:?} is not a comma-separated list of host:port"),
+        });
+    }
+    Ok(hosts.join(","))
+}
+
+/// How a subscription (provider -> component link) consumes and delivers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscriptionConfig {
+    pub hosts: String,
+    pub topics: Vec<String>,
+    pub group: String,
+    pub dlq_topic: String,
+    pub retry: RetryPolicy,
+}
+
+impl SubscriptionConfig {
+    /// `component` names the consumer group when the link does not.
+    pub fn from_link(
+        config: &HashMap<String, String>,
+        component: &str,
+    ) -> Result<Self, ConfigError> {
+        let hosts = hosts(config)?;
+        let topics: Vec<String> = lookup(config, TOPIC)
+            .ok_or(ConfigError::Missing(TOPIC))?
+            .split(',')
+            .map(str::trim)
+            .filter(|topic| !topic.is_empty())
+            .map(str::to_string)
+            .collect();
+        if topics.is_empty() {
+            return Err(ConfigError::Missing(TOPIC));
+        }
+        let group = lookup(config, CONSUMER_GROUP)
+            .unwrap_or(component)
+            .to_string();
+        let dlq_topic = lookup(config, DLQ_TOPIC)
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("{}.dlq", topics[0]));
+        if topics.contains(&dlq_topic) {
+            return Err(ConfigError::Invalid {
+                key: DLQ_TOPIC,
+                problem: "the dead-letter topic must not be one of the consumed topics".into(),
+            });
+        }
+        let max_attempts = match lookup(config, MAX_ATTEMPTS) {
+            None => DEFAULT_MAX_ATTEMPTS,
+            Some(raw) => raw
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=100).contains(n))
+                .ok_or_else(|| ConfigError::Invalid {
+                    key: MAX_ATTEMPTS,
+                    problem: format!("{raw:?} is not a number from 1 to 100"),
+                })?,
+        };
+        let base_backoff = match lookup(config, RETRY_BACKOFF_MS) {
+            None => DEFAULT_BACKOFF,
+            Some(raw) => raw
+                .parse::<u64>()
+                .ok()
+                .filter(|ms| *ms <= 60_000)
+                .map(Duration::from_millis)
+                .ok_or_else(|| ConfigError::Invalid {
+                    key: RETRY_BACKOFF_MS,
+                    problem: format!("{raw:?} is not a number of milliseconds up to 60000"),
+                })?,
+        };
+        Ok(Self {
+            hosts,
+            topics,
+            group,
+            dlq_topic,
+            retry: RetryPolicy {
+                max_attempts,
+                base_backoff,
+            },
+        })
+    }
+}
+
+/// Retries of a failed delivery: exponential backoff from `base_backoff`, at most
+/// `max_attempts` tries before the message is dead-lettered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    pub max_attempts: u32,
+    pub base_backoff: Duration,
+}
+
+/// Longest wait between two tries.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(10);
+
+impl RetryPolicy {
+    /// The wait after failed try number `attempt` (1-based).
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        let factor = 2u32.saturating_pow(attempt.saturating_sub(1).min(16));
+        self.base_backoff.saturating_mul(factor).min(MAX_BACKOFF)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_follow_the_topic_and_component() {
+        let config = SubscriptionConfig::from_link(&map(&[(TOPIC, "ratings")]), "rating-service")
+            .expect("valid");
+        assert_eq!(config.hosts, DEFAULT_HOSTS);
+        assert_eq!(config.topics, ["ratings"]);
+        assert_eq!(config.group, "rating-service");
+        assert_eq!(config.dlq_topic, "ratings.dlq");
+        assert_eq!(config.retry.max_attempts, 5);
+    }
+
+    #[test]
+    fn official_keys_are_honoured() {
+        let config = SubscriptionConfig::from_link(
+            &map(&[
+                (HOSTS, "a:1, b:2"),
+                (TOPIC, "x,y"),
+                (CONSUMER_GROUP, "rating"),
+                (DLQ_TOPIC, "dead"),
+            ]),
+            "c",
+        )
+        .expect("valid");
+        assert_eq!(config.hosts, "a:1,b:2");
+        assert_eq!(config.topics, ["x", "y"]);
+        assert_eq!(config.group, "rating");
+        assert_eq!(config.dlq_topic, "dead");
+    }
+
+    #[test]
+    fn bad_configs_name_the_key() {
+        for (pairs, key) in [
+            (vec![], TOPIC),
+            (vec![(TOPIC, "t"), (HOSTS, "nohostport")], HOSTS),
+            (vec![(TOPIC, "t"), (MAX_ATTEMPTS, "0")], MAX_ATTEMPTS),
+            (
+                vec![(TOPIC, "t"), (RETRY_BACKOFF_MS, "soon")],
+                RETRY_BACKOFF_MS,
+            ),
+            (vec![(TOPIC, "t"), (DLQ_TOPIC, "t")], DLQ_TOPIC),
+        ] {
+            let err = SubscriptionConfig::from_link(&map(&pairs), "c").expect_err(key);
+            assert!(err.to_string().contains(key), "{err}");
+        }
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_a_ceiling() {
+        let policy = RetryPolicy {
+            max_attempts: 5,
+            base_backoff: Duration::from_millis(100),
+        };
+        assert_eq!(policy.backoff(1), Duration::from_millis(100));
+        assert_eq!(policy.backoff(2), Duration::from_millis(200));
+        assert_eq!(policy.backoff(4), Duration::from_millis(800));
+        assert_eq!(policy.backoff(40), MAX_BACKOFF);
+    }
+}

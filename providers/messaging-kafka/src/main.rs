@@ -1,0 +1,6 @@
+//! The provider binary the host starts (packaged as build/messaging-kafka.par.gz).
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    messaging_kafka::serve::run().await
+}

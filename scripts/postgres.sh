@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Starts Debian's Postgres cluster if it is not running, then makes sure the role, the
+# databases and their migrations are in place (scripts/db.sh). Idempotent.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+
+pg_online() {
+  pg_lsclusters -h 2>/dev/null | awk -v v="$PG_VERSION" '$1==v && $2=="main" {print $4}' | grep -q online
+}
+
+if ! pg_online; then
+  [[ -d /etc/postgresql/$PG_VERSION/main ]] || pg_createcluster "$PG_VERSION" main >/dev/null
+  log "starting postgres cluster $PG_VERSION/main"
+  pg_ctlcluster "$PG_VERSION" main start
+  touch "$PID_DIR/postgres.started"
+fi
+wait_for "postgres on :$PG_PORT" 30 tcp_open 127.0.0.1 "$PG_PORT"
+"$ROOT/scripts/db.sh"

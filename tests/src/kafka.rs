@@ -1,0 +1,84 @@
+//! Kafka helpers for the tests: producing with the ingester CLI, reading the dead-letter topic.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+use rdkafka::consumer::{BaseConsumer, Consumer as _};
+use rdkafka::message::Headers as _;
+use rdkafka::{ClientConfig, Message as _};
+
+use crate::project_root;
+
+pub const BROKERS: &str = "127.0.0.1:9092";
+
+/// Runs `movie-ingester send FILE` (the built binary) and returns what it printed.
+pub fn ingest(file: &Path) -> anyhow::Result<String> {
+    let output = Command::new("bash")
+        .arg("-c")
+        .arg(r#"source scripts/env.sh && "$CARGO_TARGET_DIR/release/movie-ingester" send "$1""#)
+        .arg("ingest")
+        .arg(file)
+        .current_dir(project_root())
+        .output()
+        .context("failed to run movie-ingester")?;
+    if !output.status.success() {
+        bail!(
+            "movie-ingester failed: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// A message read back from a topic.
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub payload: Vec<u8>,
+    pub headers: HashMap<String, String>,
+}
+
+/// Reads `topic` from the beginning (a fresh consumer group) for `window`, keeping the
+/// records whose payload contains `needle`.
+pub fn read_topic(topic: &str, needle: &str, window: Duration) -> anyhow::Result<Vec<Record>> {
+    let group = crate::unique("e2e-reader");
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", BROKERS)
+        .set("group.id", &group)
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .create()
+        .context("failed to create the test consumer")?;
+    consumer.subscribe(&[topic]).context("subscribe")?;
+    let deadline = Instant::now() + window;
+    let mut found = Vec::new();
+    while Instant::now() < deadline {
+        let Some(message) = consumer.poll(Duration::from_millis(200)) else {
+            continue;
+        };
+        let message = message.context("consume")?;
+        let payload = message.payload().unwrap_or_default().to_vec();
+        if !String::from_utf8_lossy(&payload).contains(needle) {
+            continue;
+        }
+        let headers = message
+            .headers()
+            .map(|headers| {
+                headers
+                    .iter()
+                    .map(|header| {
+                        (
+                            header.key.to_string(),
+                            String::from_utf8_lossy(header.value.unwrap_or_default()).into_owned(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        found.push(Record { payload, headers });
+    }
+    Ok(found)
+}
