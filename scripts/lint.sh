@@ -6,6 +6,7 @@ source "$(dirname "$0")/env.sh"
 "$ROOT/scripts/prepare-host-crate.sh"
 mapfile -t components < <(component_packages)
 
+"$ROOT/scripts/wit-views.sh" --check
 cargo fmt --all --manifest-path "$ROOT/Cargo.toml" -- --check
 cargo fmt --all --manifest-path "$ROOT/lattice/Cargo.toml" -- --check
 cargo clippy --locked --manifest-path "$ROOT/Cargo.toml" --all-targets -- -D warnings

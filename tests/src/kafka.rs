@@ -34,6 +34,29 @@ pub fn ingest(file: &Path) -> anyhow::Result<String> {
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
+/// A rating event as the original go-movie sends it.
+pub fn event(user: &str, record: &str, value: i64, kind: &str) -> serde_json::Value {
+    serde_json::json!({"userId": user, "recordId": record, "recordType": "movie", "value": value,
+                       "providerId": "e2e", "eventType": kind})
+}
+
+/// The aggregate `GET /rating` answers for a movie, if it has ratings.
+pub fn rating_aggregate(record: &str) -> Option<serde_json::Value> {
+    let response = crate::get(&format!("/rating?id={record}&type=movie")).ok()?;
+    (response.status == 200)
+        .then(|| response.json().ok())
+        .flatten()
+}
+
+/// Writes an events file in a fresh temporary folder.
+pub fn write_events(name: &str, contents: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(crate::unique("ingest"));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(name);
+    std::fs::write(&path, contents).expect("write events");
+    path
+}
+
 /// A message read back from a topic.
 #[derive(Debug, Clone)]
 pub struct Record {

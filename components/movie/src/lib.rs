@@ -4,8 +4,10 @@
 //! the services reached over wRPC through the links `wadm.yaml` declares ([`services`]).
 
 mod bindings {
+    // The fallible view of movie:catalog (wit/gateway): every call returns
+    // `Result<service result, rpc error>` instead of trapping when the service is unreachable.
     wit_bindgen::generate!({
-        path: "../../wit",
+        path: "../../wit/gateway",
         world: "gateway",
         generate_all,
     });

@@ -8,14 +8,25 @@ use movie_domain::{
 
 use crate::bindings::movie::catalog::types::{self as wit, ServiceError};
 use crate::bindings::movie::catalog::{metadata, rating};
+use crate::bindings::wrpc::rpc::error::Error as RpcError;
 
 pub struct Services;
 
-fn failure(err: ServiceError) -> ServiceFailure {
-    match err {
-        ServiceError::Invalid(msg) => ServiceFailure::Invalid(msg),
-        ServiceError::NotFound(msg) => ServiceFailure::NotFound(msg),
-        ServiceError::Unavailable(msg) => ServiceFailure::Unavailable(msg),
+/// Flattens a wRPC call's two layers of failure: the call itself (service not linked, not
+/// running, crashed, too slow) and the service's own answer.
+fn answer<T>(
+    service: &str,
+    result: Result<Result<T, ServiceError>, RpcError>,
+) -> Result<T, ServiceFailure> {
+    match result {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(ServiceError::Invalid(msg))) => Err(ServiceFailure::Invalid(msg)),
+        Ok(Err(ServiceError::NotFound(msg))) => Err(ServiceFailure::NotFound(msg)),
+        Ok(Err(ServiceError::Unavailable(msg))) => Err(ServiceFailure::Unavailable(msg)),
+        Err(err) => Err(ServiceFailure::Unavailable(format!(
+            "the {service} service is unreachable: {}",
+            err.to_debug_string()
+        ))),
     }
 }
 
@@ -35,30 +46,26 @@ fn from_wit(stored: wit::Metadata) -> Result<Metadata, ServiceFailure> {
 
 impl Catalog for Services {
     fn get_metadata(&self, id: &Key) -> Result<Metadata, ServiceFailure> {
-        metadata::get(id.as_str())
-            .map_err(failure)
-            .and_then(from_wit)
+        answer("metadata", metadata::get(id.as_str())).and_then(from_wit)
     }
 
     fn put_metadata(&self, value: &Metadata) -> Result<Metadata, ServiceFailure> {
-        metadata::put(&wit::Metadata {
+        let stored = metadata::put(&wit::Metadata {
             id: value.id.to_string(),
             title: value.title.to_string(),
             description: value.description.to_string(),
             director: value.director.to_string(),
-        })
-        .map_err(failure)
-        .and_then(from_wit)
+        });
+        answer("metadata", stored).and_then(from_wit)
     }
 
     fn create_metadata(&self, value: &NewMetadata) -> Result<Metadata, ServiceFailure> {
-        metadata::create(&wit::NewMetadata {
+        let stored = metadata::create(&wit::NewMetadata {
             title: value.title.to_string(),
             description: value.description.to_string(),
             director: value.director.to_string(),
-        })
-        .map_err(failure)
-        .and_then(from_wit)
+        });
+        answer("metadata", stored).and_then(from_wit)
     }
 
     fn put_rating(
@@ -67,46 +74,46 @@ impl Catalog for Services {
         user: &Key,
         value: RatingValue,
     ) -> Result<(), ServiceFailure> {
-        rating::put(
+        let result = rating::put(
             target.record_type.as_str(),
             target.record_id.as_str(),
             user.as_str(),
             value.get(),
-        )
-        .map_err(failure)
+        );
+        answer("rating", result)
     }
 
     fn delete_rating(&self, target: &RatingTarget, user: &Key) -> Result<(), ServiceFailure> {
-        rating::delete(
+        let result = rating::delete(
             target.record_type.as_str(),
             target.record_id.as_str(),
             user.as_str(),
-        )
-        .map_err(failure)
+        );
+        answer("rating", result)
     }
 
     fn aggregate(&self, target: &RatingTarget) -> Result<Option<Aggregate>, ServiceFailure> {
-        rating::get_aggregate(target.record_type.as_str(), target.record_id.as_str())
-            .map(|found| {
-                found.map(|aggregate| Aggregate {
-                    average: aggregate.average,
-                    count: aggregate.count,
-                })
+        let result = rating::get_aggregate(target.record_type.as_str(), target.record_id.as_str());
+        answer("rating", result).map(|found| {
+            found.map(|aggregate| Aggregate {
+                average: aggregate.average,
+                count: aggregate.count,
             })
-            .map_err(failure)
+        })
     }
 
     fn health(&self) -> Vec<(&'static str, Result<(), String>)> {
-        let describe = |result: Result<(), ServiceError>| {
-            result.map_err(|err| match failure(err) {
+        let probe = |service: &'static str, result| {
+            let outcome = answer(service, result).map_err(|failure| match failure {
                 ServiceFailure::Invalid(msg)
                 | ServiceFailure::NotFound(msg)
                 | ServiceFailure::Unavailable(msg) => msg,
-            })
+            });
+            (service, outcome)
         };
         vec![
-            ("metadata", describe(metadata::ping())),
-            ("rating", describe(rating::ping())),
+            probe("metadata", metadata::ping()),
+            probe("rating", rating::ping()),
         ]
     }
 

@@ -2,11 +2,41 @@
 //!
 //! A file is either a JSON array of events (each sent as its compact JSON) or JSON lines
 //! (each non-empty line sent verbatim, so that malformed events can be sent on purpose).
+//!
+//! Each event is keyed by the rating it is about (`recordType/recordId/userId`), so that all
+//! events of one rating land on one partition and are applied in the order they were sent.
 
 #![forbid(unsafe_code)]
 
-/// The message values a file holds, in order.
-pub fn events_from_file(contents: &str) -> anyhow::Result<Vec<Vec<u8>>> {
+/// One message to produce.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// `recordType/recordId/userId` when the event names them; none for malformed events.
+    pub key: Option<String>,
+    pub value: Vec<u8>,
+}
+
+/// The partition key of an event: the rating it is about.
+pub fn rating_key(value: &[u8]) -> Option<String> {
+    let event: serde_json::Value = serde_json::from_slice(value).ok()?;
+    let field = |name: &str| event.get(name)?.as_str().map(str::to_string);
+    Some(format!(
+        "{}/{}/{}",
+        field("recordType")?,
+        field("recordId")?,
+        field("userId")?
+    ))
+}
+
+fn event(value: Vec<u8>) -> Event {
+    Event {
+        key: rating_key(&value),
+        value,
+    }
+}
+
+/// The events a file holds, in order.
+pub fn events_from_file(contents: &str) -> anyhow::Result<Vec<Event>> {
     let trimmed = contents.trim_start();
     if trimmed.starts_with('[') {
         let events: Vec<serde_json::Value> = serde_json::from_str(trimmed).map_err(|err| {
@@ -14,14 +44,14 @@ pub fn events_from_file(contents: &str) -> anyhow::Result<Vec<Vec<u8>>> {
         })?;
         events
             .iter()
-            .map(|event| serde_json::to_vec(event).map_err(Into::into))
+            .map(|value| Ok(event(serde_json::to_vec(value)?)))
             .collect()
     } else {
         Ok(contents
             .lines()
             .map(str::trim)
             .filter(|line| !line.is_empty())
-            .map(|line| line.as_bytes().to_vec())
+            .map(|line| event(line.as_bytes().to_vec()))
             .collect())
     }
 }
@@ -30,16 +60,32 @@ pub fn events_from_file(contents: &str) -> anyhow::Result<Vec<Vec<u8>>> {
 mod tests {
     use super::*;
 
+    fn values(events: &[Event]) -> Vec<&[u8]> {
+        events.iter().map(|event| event.value.as_slice()).collect()
+    }
+
     #[test]
     fn arrays_are_split_into_compact_events() {
         let events = events_from_file("[ {\"a\": 1},\n {\"b\": [2]} ]").expect("array");
-        assert_eq!(events, vec![b"{\"a\":1}".to_vec(), b"{\"b\":[2]}".to_vec()]);
+        assert_eq!(values(&events), [&b"{\"a\":1}"[..], &b"{\"b\":[2]}"[..]]);
     }
 
     #[test]
     fn lines_are_sent_verbatim_even_when_malformed() {
         let events = events_from_file("{\"a\":1}\n\n{not json\n").expect("lines");
-        assert_eq!(events, vec![b"{\"a\":1}".to_vec(), b"{not json".to_vec()]);
+        assert_eq!(values(&events), [&b"{\"a\":1}"[..], &b"{not json"[..]]);
+        assert_eq!(events[1].key, None);
+    }
+
+    #[test]
+    fn events_are_keyed_by_the_rating_they_are_about() {
+        let events = events_from_file(
+            r#"[{"userId":"u","recordId":"m","recordType":"movie","value":1,"eventType":"put"},
+                {"userId":"u","recordType":"movie"}]"#,
+        )
+        .expect("array");
+        assert_eq!(events[0].key.as_deref(), Some("movie/m/u"));
+        assert_eq!(events[1].key, None);
     }
 
     #[test]

@@ -76,7 +76,12 @@ async fn send(brokers: &str, file: &PathBuf, topic: &str) -> anyhow::Result<()> 
     let deliveries: Vec<_> = events
         .iter()
         .map(|event| {
-            producer.send_result(FutureRecord::<(), [u8]>::to(topic).payload(event.as_slice()))
+            let record = FutureRecord::<str, [u8]>::to(topic).payload(event.value.as_slice());
+            let record = match &event.key {
+                Some(key) => record.key(key.as_str()),
+                None => record,
+            };
+            producer.send_result(record)
         })
         .collect();
     let mut sent = 0usize;
