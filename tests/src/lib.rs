@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context as _};
 
 pub mod kafka;
+pub mod wrpc;
 
 /// The HTTP API's address (CONTRACT.md).
 pub const API: &str = "http://127.0.0.1:8000";

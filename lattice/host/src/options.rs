@@ -28,7 +28,12 @@ pub struct Options {
     pub nats_port: u16,
 
     /// Lattice name: hosts, wadm and wash must agree on it.
-    #[arg(short = 'x', long, env = "WASMCLOUD_LATTICE", default_value = "default")]
+    #[arg(
+        short = 'x',
+        long,
+        env = "WASMCLOUD_LATTICE",
+        default_value = "default"
+    )]
     pub lattice: String,
 
     /// JetStream domain, if the NATS deployment uses one.
@@ -48,7 +53,11 @@ pub struct Options {
     pub allow_file_load: bool,
 
     /// Experimental features, comma separated (e.g. `builtin-http-server,builtin-messaging-nats`).
-    #[arg(long = "feature", env = "WASMCLOUD_EXPERIMENTAL_FEATURES", value_delimiter = ',')]
+    #[arg(
+        long = "feature",
+        env = "WASMCLOUD_EXPERIMENTAL_FEATURES",
+        value_delimiter = ','
+    )]
     pub experimental_features: Vec<String>,
 
     /// Log level of the host and of the providers it starts.
@@ -138,14 +147,12 @@ impl Options {
     pub fn host_config(&self) -> anyhow::Result<HostConfig> {
         let nats_url = Url::parse(&format!("nats://{}:{}", self.nats_host, self.nats_port))
             .with_context(|| {
-                format!(
-                    "invalid NATS address {}:{}",
-                    self.nats_host, self.nats_port
-                )
+                format!("invalid NATS address {}:{}", self.nats_host, self.nats_port)
             })?;
         let host_key = match &self.host_seed {
             Some(seed) => {
-                let key = KeyPair::from_seed(seed).context("WASMCLOUD_HOST_SEED is not a valid nkey seed")?;
+                let key = KeyPair::from_seed(seed)
+                    .context("WASMCLOUD_HOST_SEED is not a valid nkey seed")?;
                 if !key.public_key().starts_with('N') {
                     bail!("WASMCLOUD_HOST_SEED must be a server (SN...) seed");
                 }

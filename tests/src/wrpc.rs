@@ -1,0 +1,31 @@
+//! Calling the service components directly over wRPC, as the gateway does, without the
+//! gateway: the component-level tests.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+
+pub mod bindings {
+    wit_bindgen_wrpc::generate!({
+        path: "../wit",
+        world: "catalog-client",
+        generate_all,
+    });
+}
+
+pub use bindings::movie::catalog::types::{Metadata, NewMetadata, ServiceError};
+pub use bindings::movie::catalog::{metadata, rating};
+
+/// The NATS address of the lattice (CONTRACT.md).
+pub const NATS: &str = "127.0.0.1:4222";
+
+/// A wRPC client whose invocations go to the component `component_id` of lattice `default`.
+pub async fn client(component_id: &str) -> anyhow::Result<wrpc_transport_nats::Client> {
+    let nats = async_nats::connect(NATS)
+        .await
+        .context("failed to connect to NATS")?;
+    let lattice = std::env::var("LATTICE").unwrap_or_else(|_| "default".to_string());
+    wrpc_transport_nats::Client::new(Arc::new(nats), format!("{lattice}.{component_id}"), None)
+        .await
+        .context("failed to create the wRPC client")
+}

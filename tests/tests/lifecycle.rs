@@ -1,0 +1,58 @@
+//! `make down` then `make up`'s lattice start: nothing of ours keeps running in between, and
+//! everything stored before is still there after (Postgres, the Kafka log and wadm's state
+//! are all on disk). Its own test binary: it stops the whole lattice.
+
+use std::net::TcpStream;
+use std::time::Duration;
+
+use movie_e2e::kafka::rating_aggregate;
+use movie_e2e::{get, request, require_app, script, unique, wait_until_serving};
+use serde_json::json;
+
+fn listening(port: u16) -> bool {
+    TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(300)).is_ok()
+}
+
+#[test]
+fn a_lattice_restart_keeps_stored_data() {
+    require_app();
+    let id = unique("survivor");
+    let movie = json!({"id": id, "title": "Stalker", "description": "", "director": "Tarkovsky"});
+    let put = request("PUT", "/metadata", Some(movie.to_string().as_bytes())).expect("PUT");
+    assert_eq!(put.status, 200);
+    let rated = request(
+        "PUT",
+        &format!("/rating?id={id}&type=movie&userId=u&value=4"),
+        None,
+    )
+    .expect("PUT rating");
+    assert_eq!(rated.status, 204);
+
+    script("down").expect("make down");
+    for (port, what) in [(8000, "HTTP ingress"), (4222, "NATS"), (9092, "Kafka")] {
+        assert!(
+            !listening(port),
+            "{what} still listening on {port} after make down"
+        );
+    }
+    let pids = movie_e2e::project_root().join(".lattice/pids");
+    let leftovers: Vec<_> = std::fs::read_dir(&pids)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.file_name())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(leftovers.is_empty(), "pid files left behind: {leftovers:?}");
+
+    script("lattice").expect("lattice start");
+    // wadm kept the deployment in JetStream: the app comes back without a new deploy.
+    wait_until_serving().expect("the app serves again");
+    let read = get(&format!("/metadata?id={id}")).expect("GET");
+    assert_eq!(read.status, 200);
+    assert_eq!(read.json().expect("json"), movie);
+    let aggregate = rating_aggregate(&id).expect("rating kept");
+    assert_eq!(aggregate["count"], 1);
+    assert_eq!(aggregate["average"], 4.0);
+}
