@@ -107,7 +107,7 @@ fn invalid_parameters_are_400_and_store_nothing() {
     let id = unique("invalid");
     for (path, needle) in [
         (
-            format!("/rating?type=movie&userId=u&value=3"),
+            "/rating?type=movie&userId=u&value=3".to_string(),
             "id is required",
         ),
         (

@@ -81,7 +81,7 @@ async fn send(brokers: &str, file: &PathBuf, topic: &str) -> anyhow::Result<()> 
                 Some(key) => record.key(key.as_str()),
                 None => record,
             };
-            producer.send_result(record)
+            producer.send_result(record).map_err(|(err, _record)| err)
         })
         .collect();
     let mut sent = 0usize;
@@ -96,7 +96,7 @@ async fn send(brokers: &str, file: &PathBuf, topic: &str) -> anyhow::Result<()> 
                 }
                 Err(_) => failed += 1,
             },
-            Err((err, _)) => {
+            Err(err) => {
                 failed += 1;
                 eprintln!("could not queue an event: {err}");
             }

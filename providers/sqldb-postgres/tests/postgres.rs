@@ -185,16 +185,12 @@ async fn every_supported_type_round_trips() {
             PgValue::Date(Date::PositiveInfinity),
         ),
         ("time", PgValue::Time(ts.time), PgValue::Time(ts.time)),
-        (
-            "timestamp",
-            PgValue::Timestamp(ts.clone()),
-            PgValue::Timestamp(ts.clone()),
-        ),
+        ("timestamp", PgValue::Timestamp(ts), PgValue::Timestamp(ts)),
         (
             "timestamptz",
             // 13:14 at UTC+2 is 11:14 UTC; results come back in UTC.
             PgValue::TimestampTz(TimestampTz {
-                timestamp: ts.clone(),
+                timestamp: ts,
                 offset: Offset::EasternHemisphereSecs(2 * 3600),
             }),
             PgValue::TimestampTz(TimestampTz {
@@ -265,8 +261,8 @@ async fn every_supported_type_round_trips() {
         ),
         (
             "timestamp[]",
-            PgValue::TimestampArray(vec![ts.clone()]),
-            PgValue::TimestampArray(vec![ts.clone()]),
+            PgValue::TimestampArray(vec![ts]),
+            PgValue::TimestampArray(vec![ts]),
         ),
     ];
     for (sql_type, value, expected) in cases {
