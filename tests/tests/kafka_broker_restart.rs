@@ -16,8 +16,15 @@ fn stop_broker() {
         .status()
         .expect("kill");
     assert!(status.success(), "kill -TERM {pid}");
-    eventually("the broker to stop", Duration::from_secs(20), || {
-        Ok(std::net::TcpStream::connect("127.0.0.1:9092").is_err())
+    // Wait for the process itself to be gone, not only its port, so that the lattice script
+    // starts a new broker instead of finding the old one still shutting down.
+    eventually("the broker process to exit", Duration::from_secs(30), || {
+        let alive = std::process::Command::new("kill")
+            .args(["-0", pid.trim()])
+            .status()
+            .map(|status| status.success())
+            .unwrap_or(false);
+        Ok(!alive)
     })
     .expect("broker stopped");
 }
