@@ -18,7 +18,7 @@ if [[ -f "$STAMP" ]]; then
   exit 0
 fi
 
-find_crate() { find "$HOME/.cargo/registry/cache" -name "$CRATE-$VERSION.crate" 2>/dev/null | head -n1; }
+find_crate() { find "${CARGO_HOME:-$HOME/.cargo}/registry/cache" -name "$CRATE-$VERSION.crate" 2>/dev/null | head -n1 || true; }
 
 archive="$(find_crate)"
 if [[ -z "$archive" ]]; then
