@@ -18,14 +18,18 @@ fn stop_broker() {
     assert!(status.success(), "kill -TERM {pid}");
     // Wait for the process itself to be gone, not only its port, so that the lattice script
     // starts a new broker instead of finding the old one still shutting down.
-    eventually("the broker process to exit", Duration::from_secs(30), || {
-        let alive = std::process::Command::new("kill")
-            .args(["-0", pid.trim()])
-            .status()
-            .map(|status| status.success())
-            .unwrap_or(false);
-        Ok(!alive)
-    })
+    eventually(
+        "the broker process to exit",
+        Duration::from_secs(30),
+        || {
+            let alive = std::process::Command::new("kill")
+                .args(["-0", pid.trim()])
+                .status()
+                .map(|status| status.success())
+                .unwrap_or(false);
+            Ok(!alive)
+        },
+    )
     .expect("broker stopped");
 }
 
