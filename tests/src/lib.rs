@@ -230,7 +230,7 @@ fn agent() -> &'static ureq::Agent {
     static AGENT: OnceLock<ureq::Agent> = OnceLock::new();
     AGENT.get_or_init(|| {
         ureq::AgentBuilder::new()
-            .timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(30))
             .build()
     })
 }
@@ -265,6 +265,38 @@ pub fn request(method: &str, path: &str, body: Option<&[u8]>) -> anyhow::Result<
         headers,
         body,
     })
+}
+
+/// Sends an idempotent request, trying again (up to `attempts` times, `timeout` each) when no
+/// answer came back at all. Returns the answer and how many tries went unanswered.
+pub fn request_idempotent(
+    method: &str,
+    path: &str,
+    timeout: Duration,
+    attempts: u32,
+) -> anyhow::Result<(HttpResponse, u32)> {
+    let agent = ureq::AgentBuilder::new().timeout(timeout).build();
+    let mut unanswered = 0;
+    loop {
+        match agent.request(method, &format!("{API}{path}")).call() {
+            Ok(response) | Err(ureq::Error::Status(_, response)) => {
+                let status = response.status();
+                let mut body = Vec::new();
+                std::io::Read::read_to_end(&mut response.into_reader(), &mut body)?;
+                let answer = HttpResponse {
+                    status,
+                    headers: Vec::new(),
+                    body,
+                };
+                return Ok((answer, unanswered));
+            }
+            Err(err) if unanswered + 1 < attempts => {
+                eprintln!("{method} {path}: no answer ({err}); trying again");
+                unanswered += 1;
+            }
+            Err(err) => return Err(err).context(format!("{method} {path}")),
+        }
+    }
 }
 
 pub fn get(path: &str) -> anyhow::Result<HttpResponse> {
