@@ -67,19 +67,23 @@ pub fn wash(args: &[&str]) -> anyhow::Result<String> {
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
-/// The deployment status wadm reports for the app (e.g. "deployed"), if the app exists.
-pub fn app_status() -> anyhow::Result<Option<String>> {
+/// What `wash app list` says of the app, if it exists.
+fn app_entry() -> anyhow::Result<Option<serde_json::Value>> {
     let listing: serde_json::Value =
         serde_json::from_str(&wash(&["app", "list", "-o", "json"])?).context("app list JSON")?;
-    let apps = listing["applications"]
+    Ok(listing["applications"]
         .as_array()
-        .cloned()
-        .unwrap_or_default();
-    Ok(apps
-        .iter()
-        .find(|app| app["name"] == APP)
-        .and_then(|app| app["detailed_status"]["status"]["type"].as_str())
-        .map(str::to_string))
+        .and_then(|apps| apps.iter().find(|app| app["name"] == APP))
+        .cloned())
+}
+
+/// The deployment status wadm reports for the app (e.g. "deployed"), if the app exists.
+pub fn app_status() -> anyhow::Result<Option<String>> {
+    Ok(app_entry()?.and_then(|app| {
+        app["detailed_status"]["status"]["type"]
+            .as_str()
+            .map(str::to_string)
+    }))
 }
 
 /// Polls `check` until it returns `Ok(true)` or `timeout` passes.
@@ -152,17 +156,10 @@ pub fn manifest_version() -> anyhow::Result<String> {
 
 /// The version of the app wadm has deployed, if any.
 pub fn deployed_version() -> anyhow::Result<Option<String>> {
-    let listing: serde_json::Value =
-        serde_json::from_str(&wash(&["app", "list", "-o", "json"])?).context("app list JSON")?;
-    let apps = listing["applications"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    Ok(apps
-        .iter()
-        .find(|app| app["name"] == APP && app["detailed_status"]["status"]["type"] == "deployed")
-        .and_then(|app| app["deployed_version"].as_str())
-        .map(str::to_string))
+    if app_status()?.as_deref() != Some("deployed") {
+        return Ok(None);
+    }
+    Ok(app_entry()?.and_then(|app| app["deployed_version"].as_str().map(str::to_string)))
 }
 
 /// Panics with the deployment error, for use at the top of a test.
@@ -198,6 +195,23 @@ pub fn encode(value: &str) -> String {
             other => format!("%{other:02X}"),
         })
         .collect()
+}
+
+/// Asserts a JSON error answer: its status, and that its `error` message mentions `needle`.
+#[track_caller]
+pub fn assert_error(response: &HttpResponse, status: u16, needle: &str) {
+    assert_eq!(
+        response.status,
+        status,
+        "{}",
+        String::from_utf8_lossy(&response.body)
+    );
+    let body = response.json().expect("JSON error body");
+    let message = body["error"].as_str().unwrap_or_default();
+    assert!(
+        message.contains(needle),
+        "{message:?} should mention {needle:?}"
+    );
 }
 
 /// An HTTP answer, whatever its status.

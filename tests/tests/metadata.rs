@@ -1,26 +1,11 @@
 //! The metadata API end to end: HTTP -> ingress -> gateway -> metadata component -> Postgres
 //! provider -> movie_metadata.
 
-use movie_e2e::{get, request, require_app, unique};
+use movie_e2e::{assert_error, get, request, require_app, unique};
 use serde_json::{json, Value};
 
 fn put(body: &Value) -> movie_e2e::HttpResponse {
     request("PUT", "/metadata", Some(body.to_string().as_bytes())).expect("PUT /metadata")
-}
-
-fn assert_error(response: &movie_e2e::HttpResponse, status: u16, needle: &str) {
-    assert_eq!(
-        response.status,
-        status,
-        "{}",
-        String::from_utf8_lossy(&response.body)
-    );
-    let body = response.json().expect("JSON error body");
-    let message = body["error"].as_str().unwrap_or_default();
-    assert!(
-        message.contains(needle),
-        "{message:?} should mention {needle:?}"
-    );
 }
 
 #[test]

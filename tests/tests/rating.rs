@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use movie_e2e::{get, request, request_idempotent, require_app, unique, HttpResponse};
+use movie_e2e::{
+    assert_error, get, request, request_idempotent, require_app, unique, HttpResponse,
+};
 use serde_json::json;
 
 fn rating_path(id: &str, user: &str, value: Option<u8>) -> String {
@@ -16,21 +18,6 @@ fn rating_path(id: &str, user: &str, value: Option<u8>) -> String {
 
 fn put_rating(id: &str, user: &str, value: u8) -> HttpResponse {
     request("PUT", &rating_path(id, user, Some(value)), None).expect("PUT /rating")
-}
-
-fn assert_error(response: &HttpResponse, status: u16, needle: &str) {
-    assert_eq!(
-        response.status,
-        status,
-        "{}",
-        String::from_utf8_lossy(&response.body)
-    );
-    let body = response.json().expect("JSON error body");
-    let message = body["error"].as_str().unwrap_or_default();
-    assert!(
-        message.contains(needle),
-        "{message:?} should mention {needle:?}"
-    );
 }
 
 #[test]
