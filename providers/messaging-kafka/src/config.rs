@@ -24,15 +24,8 @@ pub enum ConfigError {
 }
 
 fn lookup<'a>(config: &'a HashMap<String, String>, key: &str) -> Option<&'a str> {
-    config
-        .get(key)
-        .or_else(|| {
-            config
-                .iter()
-                .find(|(name, _)| name.eq_ignore_ascii_case(key))
-                .map(|(_, value)| value)
-        })
-        .map(|value| value.trim())
+    provider_support::link_value(config, key)
+        .map(str::trim)
         .filter(|value| !value.is_empty())
 }
 

@@ -10,10 +10,7 @@ use rdkafka::producer::{FutureProducer, FutureRecord, Producer as _};
 use rdkafka::ClientConfig;
 use tokio::sync::{Mutex, RwLock};
 use tracing::{info, warn};
-use wasmcloud_provider_sdk::{
-    get_connection, run_provider, serve_provider_exports, Context, LinkConfig, LinkDeleteInfo,
-    Provider,
-};
+use wasmcloud_provider_sdk::{Context, LinkConfig, LinkDeleteInfo, Provider};
 
 use crate::bindings::exports::wasmcloud::messaging::consumer;
 use crate::bindings::wasmcloud::messaging::types::BrokerMessage;
@@ -33,19 +30,13 @@ pub struct KafkaProvider {
 
 /// Runs the provider until the host stops it.
 pub async fn run() -> anyhow::Result<()> {
-    provider_logging::init(&["rdkafka=warn"]);
-    let provider = KafkaProvider::default();
-    let shutdown = run_provider(provider.clone(), PROVIDER_NAME)
-        .await
-        .context("failed to start the provider")?;
-    let connection = get_connection();
-    let wrpc = connection
-        .get_wrpc_client(connection.provider_key())
-        .await
-        .context("failed to create the wRPC client")?;
-    serve_provider_exports(&wrpc, provider, shutdown, crate::bindings::serve)
-        .await
-        .context("failed to serve the provider's exports")
+    provider_support::init_logging(&["rdkafka=warn"]);
+    provider_support::serve_provider!(
+        KafkaProvider::default(),
+        PROVIDER_NAME,
+        crate::bindings::serve
+    )
+    .await
 }
 
 impl KafkaProvider {

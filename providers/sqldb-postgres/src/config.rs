@@ -60,13 +60,10 @@ impl ConnectionConfig {
         secrets: &HashMap<String, String>,
     ) -> Result<Self, ConfigError> {
         let lookup = |key: &'static str| -> Option<String> {
-            [secrets, config].into_iter().find_map(|map| {
-                map.get(key).cloned().or_else(|| {
-                    map.iter()
-                        .find(|(name, _)| name.eq_ignore_ascii_case(key))
-                        .map(|(_, value)| value.clone())
-                })
-            })
+            [secrets, config]
+                .into_iter()
+                .find_map(|map| provider_support::link_value(map, key))
+                .map(str::to_string)
         };
         let required = |key: &'static str| -> Result<String, ConfigError> {
             match lookup(key) {

@@ -4,10 +4,7 @@
 use std::collections::HashMap;
 
 use anyhow::Context as _;
-use wasmcloud_provider_sdk::{
-    get_connection, run_provider, serve_provider_exports, Context, LinkConfig, LinkDeleteInfo,
-    Provider,
-};
+use wasmcloud_provider_sdk::{Context, LinkConfig, LinkDeleteInfo, Provider};
 
 use crate::bindings::exports::wasmcloud::postgres::{prepared, query};
 use crate::bindings::wasmcloud::postgres::types::{
@@ -20,19 +17,13 @@ pub const PROVIDER_NAME: &str = "sqldb-postgres-provider";
 
 /// Runs the provider until the host stops it.
 pub async fn run() -> anyhow::Result<()> {
-    provider_logging::init(&[]);
-    let provider = PostgresProvider::default();
-    let shutdown = run_provider(provider.clone(), PROVIDER_NAME)
-        .await
-        .context("failed to start the provider")?;
-    let connection = get_connection();
-    let wrpc = connection
-        .get_wrpc_client(connection.provider_key())
-        .await
-        .context("failed to create the wRPC client")?;
-    serve_provider_exports(&wrpc, provider, shutdown, crate::bindings::serve)
-        .await
-        .context("failed to serve the provider's exports")
+    provider_support::init_logging(&[]);
+    provider_support::serve_provider!(
+        PostgresProvider::default(),
+        PROVIDER_NAME,
+        crate::bindings::serve
+    )
+    .await
 }
 
 impl Provider for PostgresProvider {

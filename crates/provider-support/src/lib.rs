@@ -1,0 +1,97 @@
+//! What our capability providers share: logging as the host runs it, reading link
+//! configuration keys, and the start-up that serves a provider's exports until the host stops
+//! it.
+
+#![forbid(unsafe_code)]
+
+use std::collections::HashMap;
+
+use tracing_subscriber::EnvFilter;
+
+#[doc(hidden)]
+pub use {anyhow, wasmcloud_provider_sdk};
+
+/// Logs to stderr (which the host collects), at the level and in the format the host runs
+/// with; `RUST_LOG` overrides both. `extra` adds filter directives (e.g. `rdkafka=warn`). A
+/// second call keeps the first subscriber.
+pub fn init_logging(extra: &[&str]) {
+    let (level, structured) = match wasmcloud_provider_sdk::load_host_data() {
+        Ok(data) => (
+            data.log_level
+                .as_ref()
+                .map(|level| format!("{level:?}").to_ascii_lowercase())
+                .filter(|level| level != "critical")
+                .unwrap_or_else(|| "info".into()),
+            data.structured_logging,
+        ),
+        Err(_) => ("info".to_string(), false),
+    };
+    let directives = std::iter::once(level.as_str())
+        .chain(extra.iter().copied())
+        .collect::<Vec<_>>()
+        .join(",");
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(directives));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if structured {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+/// A link configuration value: the key as written, else the same key in any letter case.
+pub fn link_value<'a>(config: &'a HashMap<String, String>, key: &str) -> Option<&'a str> {
+    config
+        .get(key)
+        .or_else(|| {
+            config
+                .iter()
+                .find(|(name, _)| name.eq_ignore_ascii_case(key))
+                .map(|(_, value)| value)
+        })
+        .map(String::as_str)
+}
+
+/// Runs a provider until the host stops it: registers `$provider` with the host as `$name`
+/// and serves its exports with `$serve` (the `serve` function of its wRPC bindings).
+/// Evaluates to `anyhow::Result<()>`.
+#[macro_export]
+macro_rules! serve_provider {
+    ($provider:expr, $name:expr, $serve:path) => {
+        async {
+            use $crate::anyhow::Context as _;
+            let provider = $provider;
+            let shutdown = $crate::wasmcloud_provider_sdk::run_provider(provider.clone(), $name)
+                .await
+                .context("failed to start the provider")?;
+            let connection = $crate::wasmcloud_provider_sdk::get_connection();
+            let wrpc = connection
+                .get_wrpc_client(connection.provider_key())
+                .await
+                .context("failed to create the wRPC client")?;
+            $crate::wasmcloud_provider_sdk::serve_provider_exports(
+                &wrpc, provider, shutdown, $serve,
+            )
+            .await
+            .context("failed to serve the provider's exports")
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_match_exactly_first_then_in_any_case() {
+        let config: HashMap<String, String> = [("Topic", "a"), ("topic", "b"), ("HOSTS", "h")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        assert_eq!(link_value(&config, "topic"), Some("b"));
+        assert_eq!(link_value(&config, "hosts"), Some("h"));
+        assert_eq!(link_value(&config, "group"), None);
+    }
+}
