@@ -22,15 +22,13 @@ mapfile -t providers < <(provider_packages)
 log "building the native binaries: ${providers[*]} movie-ingester"
 cargo build --release --locked --manifest-path "$ROOT/Cargo.toml" \
   "${providers[@]/#/--package=}" --package=movie-ingester
-if ((${#providers[@]})); then
-  for name in "${providers[@]}"; do
-    binary="$CARGO_TARGET_DIR/release/$name-provider"
-    archive="$BUILD_DIR/$name.par.gz"
-    if [[ ! -f "$archive" || "$binary" -nt "$archive" ]]; then
-      rm -f "$archive"
-      wash par create --vendor movie-lattice --name "$name" --version 0.1.0 \
-        --binary "$binary" --destination "$archive" --compress >/dev/null
-    fi
-  done
-fi
+for name in "${providers[@]}"; do
+  binary="$CARGO_TARGET_DIR/release/$name-provider"
+  archive="$BUILD_DIR/$name.par.gz"
+  if [[ ! -f "$archive" || "$binary" -nt "$archive" ]]; then
+    rm -f "$archive"
+    wash par create --vendor movie-lattice --name "$name" --version 0.1.0 \
+      --binary "$binary" --destination "$archive" --compress >/dev/null
+  fi
+done
 log "artifacts staged in build/"

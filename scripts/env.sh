@@ -44,22 +44,17 @@ export WASMCLOUD_NATS_HOST="$NATS_HOST" WASMCLOUD_NATS_PORT="$NATS_PORT"
 
 mkdir -p "$CACHE_DIR" "$TOOLS_DIR" "$PID_DIR" "$LOG_DIR" "$BUILD_DIR" "$TMPDIR" "$WASH_KEYS"
 
-# Package names of the crates under components/ (each built for wasm32-wasip2).
-component_packages() {
+# package_names DIR: the package names of the crates under DIR/*.
+package_names() {
   local manifest
-  for manifest in "$ROOT"/components/*/Cargo.toml; do
-    sed -n 's/^name = "\(.*\)"/\1/p' "$manifest" | head -n1
-  done
-}
-
-# Package names of the crates under providers/ (each builds a binary NAME-provider).
-provider_packages() {
-  local manifest
-  for manifest in "$ROOT"/providers/*/Cargo.toml; do
+  for manifest in "$ROOT/$1"/*/Cargo.toml; do
     [[ -e "$manifest" ]] || continue
     sed -n 's/^name = "\(.*\)"/\1/p' "$manifest" | head -n1
   done
 }
+# Components are built for wasm32-wasip2; each provider crate builds a binary NAME-provider.
+component_packages() { package_names components; }
+provider_packages() { package_names providers; }
 
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
