@@ -4,7 +4,7 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
-"$ROOT/scripts/prepare-host-crate.sh"
+"$ROOT/scripts/patch-crates.sh"
 
 log "building the lattice binaries (wasmcloud-host, wadm)"
 cargo build --release --locked --manifest-path "$ROOT/lattice/Cargo.toml"

@@ -3,7 +3,7 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
-"$ROOT/scripts/prepare-host-crate.sh"
+"$ROOT/scripts/patch-crates.sh"
 mapfile -t components < <(component_packages)
 
 "$ROOT/scripts/wit-views.sh" --check

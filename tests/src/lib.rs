@@ -45,26 +45,33 @@ pub fn script(name: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs `wash` with the project's environment (scripts/env.sh) from the project root.
-pub fn wash(args: &[&str]) -> anyhow::Result<String> {
+/// Runs a tool the project installed (wash, schemathesis, ...) with the project's environment
+/// (scripts/env.sh) from the project root, and fails with its output if it fails.
+pub fn tool(program: &str, args: &[&str]) -> anyhow::Result<String> {
     let root = project_root();
     let output = Command::new("bash")
         .arg("-c")
-        .arg(r#"source scripts/env.sh && wash "$@""#)
-        .arg("wash")
+        .arg(r#"source scripts/env.sh && "$@""#)
+        .arg("tool")
+        .arg(program)
         .args(args)
         .current_dir(&root)
         .output()
-        .context("failed to run wash")?;
+        .with_context(|| format!("failed to run {program}"))?;
     if !output.status.success() {
         bail!(
-            "wash {} failed:\n{}{}",
+            "{program} {} failed:\n{}{}",
             args.join(" "),
             String::from_utf8_lossy(&output.stdout),
             String::from_utf8_lossy(&output.stderr)
         );
     }
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// Runs `wash` (see [`tool`]).
+pub fn wash(args: &[&str]) -> anyhow::Result<String> {
+    tool("wash", args)
 }
 
 /// What `wash app list` says of the app, if it exists.
@@ -279,38 +286,6 @@ pub fn request(method: &str, path: &str, body: Option<&[u8]>) -> anyhow::Result<
         headers,
         body,
     })
-}
-
-/// Sends an idempotent request, trying again (up to `attempts` times, `timeout` each) when no
-/// answer came back at all. Returns the answer and how many tries went unanswered.
-pub fn request_idempotent(
-    method: &str,
-    path: &str,
-    timeout: Duration,
-    attempts: u32,
-) -> anyhow::Result<(HttpResponse, u32)> {
-    let agent = ureq::AgentBuilder::new().timeout(timeout).build();
-    let mut unanswered = 0;
-    loop {
-        match agent.request(method, &format!("{API}{path}")).call() {
-            Ok(response) | Err(ureq::Error::Status(_, response)) => {
-                let status = response.status();
-                let mut body = Vec::new();
-                std::io::Read::read_to_end(&mut response.into_reader(), &mut body)?;
-                let answer = HttpResponse {
-                    status,
-                    headers: Vec::new(),
-                    body,
-                };
-                return Ok((answer, unanswered));
-            }
-            Err(err) if unanswered + 1 < attempts => {
-                eprintln!("{method} {path}: no answer ({err}); trying again");
-                unanswered += 1;
-            }
-            Err(err) => return Err(err).context(format!("{method} {path}")),
-        }
-    }
 }
 
 pub fn get(path: &str) -> anyhow::Result<HttpResponse> {
