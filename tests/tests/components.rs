@@ -1,9 +1,10 @@
-//! Component-level tests: the metadata and rating components on the real host, driven
-//! directly over wRPC through their exported interfaces (not through the gateway), with the
-//! Postgres provider behind them.
+//! Component-level tests: each component on the real host, driven directly rather than through
+//! the ingress. The metadata and rating components over wRPC through their exported interfaces
+//! (not through the gateway), with the Postgres provider behind them; the gateway with
+//! `wash call` on its HTTP handler.
 
 use movie_e2e::wrpc::{client, metadata, rating, Metadata, NewMetadata, ServiceError};
-use movie_e2e::{require_app, unique};
+use movie_e2e::{require_app, unique, wash};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_metadata_component_stores_and_reads_metadata() {
@@ -110,4 +111,43 @@ async fn the_rating_component_keeps_one_rating_per_user() {
         .expect("wRPC call")
         .expect("answered");
     assert!(none.is_none());
+}
+
+/// The gateway component alone, through `wash call` (its `wasi:http/incoming-handler`), with
+/// no ingress in between. `wash call` always asks for `/`, which the gateway answers with its
+/// index without calling any service; the method is ours to choose.
+#[test]
+fn the_gateway_component_answers_wash_call() {
+    require_app();
+    let call = |method: &str| -> serde_json::Value {
+        let output = wash(&[
+            "call",
+            "movie-gateway",
+            "wasi:http/incoming-handler.handle",
+            "--http-method",
+            method,
+            "-o",
+            "json",
+        ])
+        .expect("wash call");
+        let answer: serde_json::Value = serde_json::from_str(&output).expect("wash JSON output");
+        answer["response"].clone()
+    };
+
+    let index = call("GET");
+    assert_eq!(index["status"], 200, "{index}");
+    assert_eq!(index["headers"]["content-type"], "application/json");
+    let body: serde_json::Value =
+        serde_json::from_str(index["body"].as_str().unwrap_or_default()).expect("JSON index");
+    assert_eq!(body["openapi"], "/openapi.json");
+    assert!(
+        body["endpoints"]
+            .as_array()
+            .is_some_and(|endpoints| endpoints.iter().any(|e| e == "GET /movie")),
+        "{body}"
+    );
+
+    let refused = call("DELETE");
+    assert_eq!(refused["status"], 405, "{refused}");
+    assert_eq!(refused["headers"]["allow"], "GET, HEAD");
 }

@@ -18,13 +18,32 @@ fn healthz_answers_ok_through_the_ingress() {
 #[test]
 fn unknown_paths_get_a_json_404() {
     require_app();
-    for path in ["/nope", "/movies", "/healthz/extra", "/"] {
+    for path in ["/nope", "/movies", "/healthz/extra", "/openapi"] {
         let response = get(path).expect("GET unknown path");
         assert_eq!(response.status, 404, "{path}");
         let body = response.json().expect("JSON error body");
         let message = body["error"].as_str().unwrap_or_default();
         assert!(message.contains("no such path"), "{path}: {body}");
     }
+}
+
+#[test]
+fn the_root_lists_the_api_and_the_openapi_document_is_served() {
+    require_app();
+    let index = get("/").expect("GET /").json().expect("JSON index");
+    assert_eq!(index["openapi"], "/openapi.json");
+    let endpoints = index["endpoints"].as_array().cloned().unwrap_or_default();
+    assert!(endpoints.iter().any(|e| e == "GET /movie"), "{index}");
+
+    let response = get("/openapi.json").expect("GET /openapi.json");
+    assert_eq!(response.status, 200);
+    assert_eq!(response.header("content-type"), Some("application/json"));
+    let document = response.json().expect("JSON document");
+    assert_eq!(document["openapi"], "3.0.3");
+    assert!(
+        document["paths"]["/rating"]["put"].is_object(),
+        "{document}"
+    );
 }
 
 #[test]

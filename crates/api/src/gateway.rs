@@ -85,6 +85,8 @@ pub fn handle(request: Request, catalog: &impl Catalog) -> Response {
     };
     let query = Query::parse(request.query.as_deref());
     let result = match endpoint {
+        Endpoint::Index => Ok(crate::openapi::index_response()),
+        Endpoint::OpenApi => Ok(crate::openapi::document_response()),
         Endpoint::Health => Ok(HealthReport::from_checks(catalog.health()).into_response()),
         Endpoint::GetMovie => get_movie(&query, catalog),
         Endpoint::GetMetadata => query

@@ -9,6 +9,7 @@
 mod error;
 mod gateway;
 mod health;
+mod openapi;
 mod query;
 mod response;
 mod routes;
@@ -17,6 +18,7 @@ pub use error::ApiError;
 pub use gateway::{handle, Catalog, Request, ServiceFailure, MAX_BODY_BYTES};
 pub use health::HealthReport;
 pub use movie_domain::RatingTarget;
+pub use openapi::OPENAPI_JSON;
 pub use query::{encode_component, Query};
 pub use response::{Response, JSON_CONTENT_TYPE};
-pub use routes::{route, Endpoint, Method};
+pub use routes::{operations, route, Endpoint, Method};

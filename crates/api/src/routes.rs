@@ -30,6 +30,8 @@ impl Method {
 /// An operation of the API, named by a path and a method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Endpoint {
+    Index,
+    OpenApi,
     Health,
     GetMovie,
     GetMetadata,
@@ -47,6 +49,14 @@ struct Resource {
 }
 
 const RESOURCES: &[Resource] = &[
+    Resource {
+        path: "/",
+        methods: &[("GET", Endpoint::Index)],
+    },
+    Resource {
+        path: "/openapi.json",
+        methods: &[("GET", Endpoint::OpenApi)],
+    },
     Resource {
         path: "/healthz",
         methods: &[("GET", Endpoint::Health)],
@@ -105,6 +115,16 @@ pub fn route(method: &Method, path: &str) -> Result<Endpoint, ApiError> {
         })
 }
 
+/// Every operation as `METHOD /path`, in the order the API lists them (HEAD left implicit).
+pub fn operations() -> impl Iterator<Item = (&'static str, &'static str)> {
+    RESOURCES.iter().flat_map(|resource| {
+        resource
+            .methods
+            .iter()
+            .map(move |(method, _)| (*method, resource.path))
+    })
+}
+
 fn allowed_methods(resource: &Resource) -> String {
     let mut names: Vec<&str> = resource.methods.iter().map(|(name, _)| *name).collect();
     if names.contains(&"GET") {
@@ -130,6 +150,8 @@ mod tests {
             Ok(Endpoint::DeleteRating)
         );
         assert_eq!(route(&Method::Head, "/healthz"), Ok(Endpoint::Health));
+        assert_eq!(route(&Method::Get, "/"), Ok(Endpoint::Index));
+        assert_eq!(route(&Method::Get, "/openapi.json"), Ok(Endpoint::OpenApi));
     }
 
     #[test]
@@ -147,7 +169,7 @@ mod tests {
 
     #[test]
     fn unknown_paths_are_not_found() {
-        for path in ["/", "", "/nope", "/movies", "//healthz"] {
+        for path in ["", "/nope", "/openapi", "/movies", "//healthz"] {
             assert!(
                 matches!(route(&Method::Get, path), Err(ApiError::NotFound(_))),
                 "{path}"

@@ -12,7 +12,10 @@ mod metadata;
 mod rating;
 
 pub use event::{EventError, RatingCommand};
-pub use fields::{Description, Director, Key, RecordType, Title};
+pub use fields::{
+    Description, Director, Key, RecordType, Title, DESCRIPTION_MAX_CHARS, KEY_MAX_CHARS,
+    NAME_MAX_CHARS, RECORD_TYPE_MAX_CHARS,
+};
 pub use metadata::{Metadata, MetadataInput, NewMetadata};
 pub use rating::{Aggregate, RatingValue};
 
