@@ -1,0 +1,115 @@
+//! Graceful degradation: with the rating service undeployed (a manifest version without the
+//! rating component and without the gateway's link to it), `GET /movie` still answers 200 with
+//! the metadata alone, `/healthz` answers 503 `degraded` naming rating, and the rating routes
+//! answer 503 with a JSON error. Deploying wadm.yaml again brings the ratings back.
+//!
+//! Its own test binary: it changes what the lattice runs, and test binaries run one at a time.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use movie_e2e::{
+    deploy_manifest, encode, eventually, get, project_root, request, require_app, unique,
+    wait_until_serving, wash,
+};
+use serde_json::json;
+use serde_yaml_ng::Value;
+
+/// wadm.yaml without the rating component and every link to it.
+fn manifest_without_rating() -> anyhow::Result<String> {
+    let root = project_root();
+    let text = std::fs::read_to_string(root.join("wadm.yaml"))?;
+    // file:// paths are relative to the manifest: make them absolute, it is written elsewhere.
+    let text = text.replace(
+        "file://./",
+        &format!("file://{}/", root.to_string_lossy().trim_end_matches('/')),
+    );
+    let mut manifest: Value = serde_yaml_ng::from_str(&text)?;
+    let version = manifest["metadata"]["annotations"]["version"]
+        .as_str()
+        .context("version annotation")?
+        .to_string();
+    manifest["metadata"]["annotations"]["version"] = format!("{version}-without-rating").into();
+    let components = manifest["spec"]["components"]
+        .as_sequence_mut()
+        .context("spec.components")?;
+    components.retain(|component| component["name"] != "rating");
+    for component in components.iter_mut() {
+        if let Some(traits) = component.get_mut("traits").and_then(Value::as_sequence_mut) {
+            traits.retain(|t| t["properties"]["target"]["name"] != "rating");
+        }
+    }
+    Ok(serde_yaml_ng::to_string(&manifest)?)
+}
+
+/// Puts wadm.yaml back when dropped, so that a failing assertion leaves the lattice whole.
+struct Restore;
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        if let Err(err) = deploy_manifest().and_then(|()| wait_until_serving()) {
+            eprintln!("could not redeploy wadm.yaml: {err:#}");
+        }
+    }
+}
+
+#[test]
+fn without_the_rating_service_movies_degrade_and_health_says_so() {
+    require_app();
+    let id = unique("degraded");
+    let metadata =
+        json!({"id": id, "title": "Alphaville", "description": "", "director": "Jean-Luc Godard"});
+    let body = serde_json::to_vec(&metadata).expect("JSON");
+    assert_eq!(
+        request("PUT", "/metadata", Some(&body))
+            .expect("PUT")
+            .status,
+        200
+    );
+    let rate = format!("/rating?id={}&type=movie&userId=anna&value=4", encode(&id));
+    assert_eq!(
+        request("PUT", &rate, None).expect("PUT /rating").status,
+        204
+    );
+    let movie_path = format!("/movie?id={}", encode(&id));
+    let whole = json!({"metadata": metadata, "rating": {"average": 4.0, "count": 1}});
+    assert_eq!(get(&movie_path).expect("GET").json().expect("JSON"), whole);
+
+    let path = project_root().join(".lattice/tmp/wadm-without-rating.yaml");
+    std::fs::write(&path, manifest_without_rating().expect("manifest")).expect("write manifest");
+    let restore = Restore;
+    wash(&["app", "deploy", &path.to_string_lossy(), "--replace"]).expect("deploy without rating");
+
+    eventually(
+        "/healthz to report degraded",
+        Duration::from_secs(60),
+        || Ok(get("/healthz")?.status == 503),
+    )
+    .expect("degraded health");
+    let health = get("/healthz").expect("GET /healthz");
+    assert_eq!(health.status, 503);
+    let report = health.json().expect("JSON health");
+    assert_eq!(report["status"], "degraded", "{report}");
+    assert_eq!(report["checks"]["metadata"], "ok", "{report}");
+    let why = report["checks"]["rating"].as_str().unwrap_or_default();
+    assert!(why.contains("rating service"), "{report}");
+
+    let movie = get(&movie_path).expect("GET /movie");
+    assert_eq!(
+        movie.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&movie.body)
+    );
+    assert_eq!(movie.json().expect("JSON"), json!({"metadata": metadata}));
+
+    let rating = get(&format!("/rating?id={}&type=movie", encode(&id))).expect("GET /rating");
+    assert_eq!(rating.status, 503);
+    assert!(rating.json().expect("JSON error")["error"].is_string());
+
+    drop(restore);
+    eventually("the rating to come back", Duration::from_secs(60), || {
+        Ok(get(&movie_path)?.json()? == whole)
+    })
+    .expect("ratings after redeploying wadm.yaml");
+}
