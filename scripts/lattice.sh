@@ -47,6 +47,7 @@ fi
 # --- wasmCloud host -------------------------------------------------------------------------
 if ! running host; then
   WASMCLOUD_ALLOW_FILE_LOAD=true \
+  WASMCLOUD_MAX_EXECUTION_TIME_MS="${WASMCLOUD_MAX_EXECUTION_TIME_MS:-30000}" \
   WASMCLOUD_EXPERIMENTAL_FEATURES=builtin-http-server,rpc-interface \
   WASMCLOUD_LABEL_movie_lattice=local \
     spawn host "$BIN/wasmcloud-host" --lattice "$LATTICE"

@@ -11,11 +11,18 @@ pub const PASSWORD: &str = "POSTGRES_PASSWORD";
 pub const DATABASE: &str = "POSTGRES_DATABASE";
 pub const TLS_REQUIRED: &str = "POSTGRES_TLS_REQUIRED";
 pub const POOL_SIZE: &str = "POSTGRES_POOL_SIZE";
+/// Our addition: the longest a statement may run, and a caller may wait for a connection.
+pub const STATEMENT_TIMEOUT_MS: &str = "POSTGRES_STATEMENT_TIMEOUT_MS";
 
 const DEFAULT_PORT: u16 = 5432;
 /// Connections per link unless POSTGRES_POOL_SIZE says otherwise.
 pub const DEFAULT_POOL_SIZE: usize = 8;
 const MAX_POOL_SIZE: usize = 256;
+/// Bound on every statement (and on waiting for a free connection) unless
+/// POSTGRES_STATEMENT_TIMEOUT_MS says otherwise: a stuck database turns into an error the
+/// component can report, not a call that never returns.
+pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(5);
+const MAX_STATEMENT_TIMEOUT_MS: u64 = 10 * 60 * 1000;
 
 /// Why a link's configuration was refused. Every message names the offending key.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -36,6 +43,7 @@ pub struct ConnectionConfig {
     pub database: String,
     pub tls_required: bool,
     pub pool_size: usize,
+    pub statement_timeout: Duration,
 }
 
 impl std::fmt::Debug for ConnectionConfig {
@@ -48,6 +56,7 @@ impl std::fmt::Debug for ConnectionConfig {
             .field("database", &self.database)
             .field("tls_required", &self.tls_required)
             .field("pool_size", &self.pool_size)
+            .field("statement_timeout", &self.statement_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -108,6 +117,22 @@ impl ConnectionConfig {
                 }
             },
         };
+        let statement_timeout = match lookup(STATEMENT_TIMEOUT_MS) {
+            None => DEFAULT_STATEMENT_TIMEOUT,
+            Some(raw) => match raw.trim().parse::<u64>() {
+                Ok(ms) if (1..=MAX_STATEMENT_TIMEOUT_MS).contains(&ms) => {
+                    Duration::from_millis(ms)
+                }
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        key: STATEMENT_TIMEOUT_MS,
+                        problem: format!(
+                            "{raw:?} is not a number of milliseconds from 1 to {MAX_STATEMENT_TIMEOUT_MS}"
+                        ),
+                    })
+                }
+            },
+        };
         if tls_required {
             return Err(ConfigError::Invalid {
                 key: TLS_REQUIRED,
@@ -122,6 +147,7 @@ impl ConnectionConfig {
             database,
             tls_required,
             pool_size,
+            statement_timeout,
         })
     }
 
@@ -135,6 +161,10 @@ impl ConnectionConfig {
             .dbname(&self.database)
             .application_name("movie-lattice sqldb-postgres")
             .connect_timeout(Duration::from_secs(5))
+            .options(format!(
+                "-c statement_timeout={}",
+                self.statement_timeout.as_millis()
+            ))
             .keepalives(true);
         pg
     }
@@ -175,7 +205,24 @@ mod tests {
         assert_eq!(config.port, 5432);
         assert_eq!(config.pool_size, DEFAULT_POOL_SIZE);
         assert!(!config.tls_required);
+        assert_eq!(config.statement_timeout, DEFAULT_STATEMENT_TIMEOUT);
         assert!(!format!("{config:?}").contains("secret"));
+    }
+
+    #[test]
+    fn the_statement_timeout_is_milliseconds_within_bounds() {
+        let mut raw = full();
+        raw.insert(STATEMENT_TIMEOUT_MS.into(), "250".into());
+        let config = ConnectionConfig::from_link(&raw, &HashMap::new()).expect("valid");
+        assert_eq!(config.statement_timeout, Duration::from_millis(250));
+        for bad in ["0", "-1", "soon", "600001"] {
+            raw.insert(STATEMENT_TIMEOUT_MS.into(), bad.into());
+            let err = ConnectionConfig::from_link(&raw, &HashMap::new()).expect_err(bad);
+            assert!(
+                matches!(err, ConfigError::Invalid { key, .. } if key == STATEMENT_TIMEOUT_MS),
+                "{bad}: {err}"
+            );
+        }
     }
 
     #[test]

@@ -138,6 +138,8 @@ impl PostgresProvider {
         );
         let pool = Pool::builder(manager)
             .max_size(config.pool_size)
+            .wait_timeout(Some(config.statement_timeout))
+            .create_timeout(Some(config.statement_timeout))
             .runtime(deadpool_postgres::Runtime::Tokio1)
             .build()
             .map_err(|err| ConfigError::Invalid {

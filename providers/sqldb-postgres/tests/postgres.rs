@@ -533,3 +533,30 @@ async fn removing_a_link_closes_its_pool() {
         .expect_err("unlinked");
     assert!(err.to_string().contains("no link"), "{err}");
 }
+
+#[tokio::test]
+async fn a_statement_over_the_links_timeout_is_cancelled_with_an_error() {
+    ensure_postgres();
+    let provider = PostgresProvider::default();
+    let mut config = link_config("movie_metadata");
+    config.insert(config::STATEMENT_TIMEOUT_MS.to_string(), "300".to_string());
+    provider
+        .add_link(COMPONENT, &config, &HashMap::new())
+        .await
+        .expect("link accepted");
+    let started = std::time::Instant::now();
+    let err = provider
+        .query(COMPONENT, "SELECT pg_sleep(5)", vec![])
+        .await
+        .expect_err("cancelled");
+    let elapsed = started.elapsed();
+    // 57014 = query_canceled (statement_timeout).
+    assert!(err.to_string().contains("SQLSTATE 57014"), "{err}");
+    assert!(
+        elapsed < std::time::Duration::from_secs(4),
+        "took {elapsed:?}"
+    );
+    // The link keeps working for statements under the limit.
+    let rows = exec(&provider, "SELECT 1::int4 AS one", vec![]).await;
+    assert_same(&single(&rows, "one"), &PgValue::Int4(1), "after a timeout");
+}
