@@ -80,10 +80,17 @@ fn without_the_rating_service_movies_degrade_and_health_says_so() {
     let restore = Restore;
     wash(&["app", "deploy", &path.to_string_lossy(), "--replace"]).expect("deploy without rating");
 
+    // A new version restarts every component of the app, metadata too: wait until it settled.
     eventually(
-        "/healthz to report degraded",
+        "/healthz to report rating down and metadata up",
         Duration::from_secs(60),
-        || Ok(get("/healthz")?.status == 503),
+        || {
+            let health = get("/healthz")?;
+            let report = health.json()?;
+            Ok(health.status == 503
+                && report["checks"]["metadata"] == "ok"
+                && report["checks"]["rating"] != "ok")
+        },
     )
     .expect("degraded health");
     let health = get("/healthz").expect("GET /healthz");
