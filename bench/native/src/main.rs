@@ -1,0 +1,108 @@
+//! `movie-native`: the native baseline that `make bench` compares the lattice against.
+//!
+//! The same two paths the lattice runs, hand-written as one plain tokio program with no
+//! wasmCloud, NATS or wRPC in between:
+//! - `serve`: `GET /movie?id=` (the gateway + metadata + rating components) straight on two
+//!   Postgres pools;
+//! - `consume`: the rating events from Kafka (the Kafka provider + rating component) applied to
+//!   Postgres in batches.
+//!
+//! For benchmarking only; the product is the lattice.
+
+#![forbid(unsafe_code)]
+
+mod consume;
+mod serve;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+
+#[derive(Debug, Parser)]
+#[command(
+    version,
+    about = "The native baseline of `make bench` (not part of the lattice)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Answers `GET /movie?id=` like the lattice gateway, straight from Postgres.
+    Serve(serve::Args),
+    /// Applies rating events from Kafka to Postgres in batches, like the rating consumer.
+    Consume(consume::Args),
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    init_logging();
+    match Cli::parse().command {
+        Command::Serve(args) => serve::run(args).await,
+        Command::Consume(args) => consume::run(args).await,
+    }
+}
+
+/// Logs to stderr; `RUST_LOG` overrides the default (`info`, librdkafka's at `warn`).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rdkafka=warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+/// How long a request may wait for (or to open) a pooled connection before the database
+/// counts as unreachable.
+const CONNECTION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// A pool of at most `size` connections to `url` (`postgres://user:pass@host:port/db`). It
+/// connects lazily, so a database that is down at start is picked up once it is back.
+fn pool(url: &str, size: usize) -> anyhow::Result<Pool> {
+    let config: tokio_postgres::Config = url
+        .parse()
+        .with_context(|| format!("invalid database URL {url:?}"))?;
+    let manager = Manager::from_config(
+        config,
+        tokio_postgres::NoTls,
+        ManagerConfig {
+            // As the sqldb-postgres provider: a closed connection is replaced on checkout.
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Pool::builder(manager)
+        .max_size(size)
+        .wait_timeout(Some(CONNECTION_TIMEOUT))
+        .create_timeout(Some(CONNECTION_TIMEOUT))
+        .runtime(Runtime::Tokio1)
+        .build()
+        .context("failed to build the connection pool")
+}
+
+/// Resolves on the first SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::warn!(error = %err, "cannot listen for SIGINT");
+            std::future::pending::<()>().await;
+        }
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+}
