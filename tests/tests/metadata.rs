@@ -88,10 +88,11 @@ fn client_mistakes_get_the_contract_errors() {
         400,
         "at most 128",
     );
+    let missing = unique("missing");
     assert_error(
-        &get(&format!("/metadata?id={}", unique("missing"))).expect("GET"),
+        &get(&format!("/metadata?id={missing}")).expect("GET"),
         404,
-        "no metadata",
+        &format!("no metadata for id \"{missing}\""),
     );
     assert_error(
         &request("PUT", "/metadata", Some(b"{not json")).expect("PUT"),

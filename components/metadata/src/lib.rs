@@ -59,7 +59,7 @@ impl Guest for MetadataService {
             &format!("SELECT {COLUMNS} FROM metadata WHERE id = $1"),
             &[PgValue::Text(id.to_string())],
         )?
-        .ok_or_else(|| ServiceError::NotFound(format!("no metadata for id {id:?}")))
+        .ok_or_else(|| ServiceError::NotFound(format!("no metadata for id {:?}", id.as_str())))
     }
 
     fn put(metadata: Metadata) -> Result<Metadata, ServiceError> {

@@ -10,10 +10,15 @@ pub const CONSUMER_GROUP: &str = "consumer_group";
 pub const DLQ_TOPIC: &str = "dlq_topic";
 pub const MAX_ATTEMPTS: &str = "max_attempts";
 pub const RETRY_BACKOFF_MS: &str = "retry_backoff_ms";
+/// Our addition: how many messages are delivered at once (messages with the same key still go
+/// one at a time, in order). `1` delivers strictly one after the other.
+pub const MAX_IN_FLIGHT: &str = "max_in_flight";
 
 pub const DEFAULT_HOSTS: &str = "127.0.0.1:9092";
 const DEFAULT_MAX_ATTEMPTS: u32 = 5;
 const DEFAULT_BACKOFF: Duration = Duration::from_millis(200);
+const DEFAULT_MAX_IN_FLIGHT: usize = 64;
+const MAX_MAX_IN_FLIGHT: usize = 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
@@ -54,6 +59,7 @@ pub struct SubscriptionConfig {
     pub group: String,
     pub dlq_topic: String,
     pub retry: RetryPolicy,
+    pub max_in_flight: usize,
 }
 
 impl SubscriptionConfig {
@@ -108,11 +114,23 @@ impl SubscriptionConfig {
                     problem: format!("{raw:?} is not a number of milliseconds up to 60000"),
                 })?,
         };
+        let max_in_flight = match lookup(config, MAX_IN_FLIGHT) {
+            None => DEFAULT_MAX_IN_FLIGHT,
+            Some(raw) => raw
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=MAX_MAX_IN_FLIGHT).contains(n))
+                .ok_or_else(|| ConfigError::Invalid {
+                    key: MAX_IN_FLIGHT,
+                    problem: format!("{raw:?} is not a number from 1 to {MAX_MAX_IN_FLIGHT}"),
+                })?,
+        };
         Ok(Self {
             hosts,
             topics,
             group,
             dlq_topic,
+            max_in_flight,
             retry: RetryPolicy {
                 max_attempts,
                 base_backoff,
@@ -160,6 +178,7 @@ mod tests {
         assert_eq!(config.group, "rating-service");
         assert_eq!(config.dlq_topic, "ratings.dlq");
         assert_eq!(config.retry.max_attempts, 5);
+        assert_eq!(config.max_in_flight, DEFAULT_MAX_IN_FLIGHT);
     }
 
     #[test]
@@ -191,6 +210,8 @@ mod tests {
                 RETRY_BACKOFF_MS,
             ),
             (vec![(TOPIC, "t"), (DLQ_TOPIC, "t")], DLQ_TOPIC),
+            (vec![(TOPIC, "t"), (MAX_IN_FLIGHT, "0")], MAX_IN_FLIGHT),
+            (vec![(TOPIC, "t"), (MAX_IN_FLIGHT, "5000")], MAX_IN_FLIGHT),
         ] {
             let err = SubscriptionConfig::from_link(&map(&pairs), "c").expect_err(key);
             assert!(err.to_string().contains(key), "{err}");

@@ -11,6 +11,7 @@
 
 pub mod config;
 pub mod delivery;
+pub mod progress;
 pub mod serve;
 pub mod subscription;
 

@@ -1,18 +1,24 @@
 //! One subscription: a consumer-group member that delivers each message of its topics to the
-//! linked component, at least once, in order per partition.
+//! linked component, at least once.
 //!
-//! An offset is stored for commit only after the message was handled or dead-lettered;
-//! librdkafka commits stored offsets periodically and the stop path commits them
-//! synchronously before leaving the group.
+//! Up to `max_in_flight` messages are delivered at once; messages with the same key (in the
+//! same partition) go one after the other in offset order, and so do a partition's messages
+//! without a key (see [`crate::progress`]). A partition's offset is stored for commit only
+//! through the oldest message not yet handled or dead-lettered; librdkafka commits stored
+//! offsets periodically and the stop path commits them synchronously before leaving the group.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use bytes::Bytes;
+use futures::future::{BoxFuture, FutureExt as _, Shared};
+use futures::stream::{FuturesUnordered, StreamExt as _};
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
-use rdkafka::message::{BorrowedMessage, Header, Headers, OwnedHeaders};
+use rdkafka::message::{Header, Headers, OwnedHeaders, OwnedMessage};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{ClientConfig, Message};
+use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, info, warn};
@@ -22,6 +28,7 @@ use crate::bindings::wasmcloud::messaging::handler::handle_message;
 use crate::bindings::wasmcloud::messaging::types::BrokerMessage;
 use crate::config::SubscriptionConfig;
 use crate::delivery::{next_step, Attempt, Next};
+use crate::progress::{ChainKey, PartitionProgress};
 
 /// Longest a single `handle-message` call may take.
 const HANDLER_TIMEOUT: Duration = Duration::from_secs(30);
@@ -101,28 +108,28 @@ async fn run(
             }
         }
     };
+    let mut deliveries = Deliveries::default();
     loop {
         let message = tokio::select! {
             biased;
             _ = cancel.cancelled() => break,
-            message = consumer.recv() => message,
-        };
-        let message = match message {
-            Ok(message) => message,
-            Err(err) => {
-                warn!(%component, error = %err, "Kafka consume error");
+            Some(done) = deliveries.running.next(), if !deliveries.running.is_empty() => {
+                deliveries.finish(&component, &consumer, done);
                 continue;
             }
+            message = consumer.recv(), if deliveries.running.len() < config.max_in_flight => message,
         };
-        let settled = deliver(&component, &config, &wrpc, &producer, &message, &cancel).await;
-        if !settled {
-            // Stopped before the message was handled: leave its offset uncommitted, so the
-            // next member of the group gets it again.
-            break;
+        match message {
+            Ok(message) => {
+                let message = message.detach();
+                deliveries.start(&component, &config, &wrpc, &producer, &cancel, message);
+            }
+            Err(err) => warn!(%component, error = %err, "Kafka consume error"),
         }
-        if let Err(err) = consumer.store_offset_from_message(&message) {
-            error!(%component, error = %err, "failed to store the offset");
-        }
+    }
+    // Stopped fetching: let what is in flight finish (what has not started yet gives up).
+    while let Some(done) = deliveries.running.next().await {
+        deliveries.finish(&component, &consumer, done);
     }
     // Graceful stop: commit what was handled, then leave the group (on drop).
     match consumer.commit_consumer_state(CommitMode::Sync) {
@@ -136,6 +143,111 @@ async fn run(
     info!(%component, "subscription stopped");
 }
 
+/// Whether a delivery settled its message (handled or dead-lettered).
+type Settled = Shared<BoxFuture<'static, bool>>;
+
+/// A finished delivery.
+struct Done {
+    chain: ChainKey,
+    sequence: u64,
+    offset: i64,
+    settled: bool,
+}
+
+/// The deliveries of one subscription: running futures, per-key order, per-partition progress.
+#[derive(Default)]
+struct Deliveries {
+    running: FuturesUnordered<BoxFuture<'static, Done>>,
+    /// The last delivery started for each key, which the next one of that key waits for.
+    chains: HashMap<ChainKey, (u64, Settled)>,
+    partitions: HashMap<(String, i32), PartitionProgress>,
+    sequence: u64,
+}
+
+impl Deliveries {
+    fn start(
+        &mut self,
+        component: &str,
+        config: &SubscriptionConfig,
+        wrpc: &wasmcloud_provider_sdk::provider::WrpcClient,
+        producer: &FutureProducer,
+        cancel: &CancellationToken,
+        message: OwnedMessage,
+    ) {
+        self.sequence += 1;
+        let sequence = self.sequence;
+        let chain = ChainKey {
+            topic: message.topic().to_string(),
+            partition: message.partition(),
+            key: message.key().map(<[u8]>::to_vec),
+        };
+        let offset = message.offset();
+        self.partitions
+            .entry((chain.topic.clone(), chain.partition))
+            .or_default()
+            .dispatch(offset);
+        let previous = self.chains.get(&chain).map(|(_, settled)| settled.clone());
+        let (settled_tx, settled_rx) = oneshot::channel::<bool>();
+        let settled: Settled = settled_rx
+            .map(|result| result.unwrap_or(false))
+            .boxed()
+            .shared();
+        self.chains.insert(chain.clone(), (sequence, settled));
+
+        let (component, config, wrpc, producer, cancel) = (
+            component.to_string(),
+            config.clone(),
+            wrpc.clone(),
+            producer.clone(),
+            cancel.clone(),
+        );
+        self.running.push(
+            async move {
+                // Same key: only after the previous message settled, never past one that did not.
+                let ready = match previous {
+                    Some(previous) => previous.await,
+                    None => true,
+                };
+                let settled = ready
+                    && !cancel.is_cancelled()
+                    && deliver(&component, &config, &wrpc, &producer, &message, &cancel).await;
+                let _ = settled_tx.send(settled);
+                Done {
+                    chain,
+                    sequence,
+                    offset,
+                    settled,
+                }
+            }
+            .boxed(),
+        );
+    }
+
+    fn finish(&mut self, component: &str, consumer: &StreamConsumer, done: Done) {
+        if self
+            .chains
+            .get(&done.chain)
+            .is_some_and(|(sequence, _)| *sequence == done.sequence)
+        {
+            self.chains.remove(&done.chain);
+        }
+        if !done.settled {
+            // Not handled (stopped first): its offset stays in flight, so nothing at or after
+            // it is committed and the group's next member gets it again.
+            return;
+        }
+        let partition = (done.chain.topic, done.chain.partition);
+        let Some(progress) = self.partitions.get_mut(&partition) else {
+            return;
+        };
+        if let Some(through) = progress.settle(done.offset) {
+            if let Err(err) = consumer.store_offset(&partition.0, partition.1, through) {
+                error!(%component, error = %err, "failed to store the offset");
+            }
+        }
+    }
+}
+
 /// Delivers one message until it is handled or dead-lettered (`true`), or the subscription
 /// is stopped first (`false`).
 async fn deliver(
@@ -143,7 +255,7 @@ async fn deliver(
     config: &SubscriptionConfig,
     wrpc: &wasmcloud_provider_sdk::provider::WrpcClient,
     producer: &FutureProducer,
-    message: &BorrowedMessage<'_>,
+    message: &OwnedMessage,
     cancel: &CancellationToken,
 ) -> bool {
     let broker_message = BrokerMessage {
@@ -180,7 +292,7 @@ async fn dead_letter(
     component: &str,
     config: &SubscriptionConfig,
     producer: &FutureProducer,
-    message: &BorrowedMessage<'_>,
+    message: &OwnedMessage,
     reason: &str,
     cancel: &CancellationToken,
 ) -> bool {
