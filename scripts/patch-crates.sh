@@ -6,6 +6,10 @@
 #
 # - wasmcloud-host 0.27.1 (host v1.9.2) does not compile on Rust >= 1.9x: an async block in
 #   src/wasmbus/ctl.rs overflows the default query depth. Fix: `#![recursion_limit = "256"]`.
+# - wasmcloud-host 0.27.1 also builds a new wRPC client for every call a component makes
+#   (src/wasmbus/handler.rs): a NATS wildcard SUB, a demultiplexing task and an UNSUB per call,
+#   which under load costs NATS and the host more than the call itself. Fix: one client per
+#   (NATS connection, lattice, target), built on first use and shared by every later call.
 # - wrpc-transport-nats 0.29.0 (the version wasmcloud-host 0.27.1 and wasmcloud-provider-sdk
 #   0.17.1 are built on) loses wRPC messages under load: its demultiplexing task `select!`s at
 #   random between "register a subscription" commands and incoming NATS messages, so a reply can
@@ -17,7 +21,7 @@ source "$(dirname "$0")/env.sh"
 
 PATCHED_DIR="$ROOT/.patched"
 # Bump when an edit below changes, so that existing checkouts re-derive their copy.
-PATCH_REVISION=2
+PATCH_REVISION=3
 
 crate_archive() {
   find "${CARGO_HOME:-$HOME/.cargo}/registry/cache" -name "$1-$2.crate" 2>/dev/null | head -n1 || true
@@ -63,11 +67,44 @@ if [[ -f "$stamp" && "$(cat "$stamp")" == "$PATCH_REVISION" ]]; then
 fi
 rm -rf "$ROOT/lattice/.patched" # where an earlier layout kept the host crate
 
-log "patching wasmcloud-host 0.27.1 (recursion_limit) into .patched/"
+log "patching wasmcloud-host 0.27.1 (recursion_limit, shared wRPC clients) into .patched/"
 unpack wasmcloud-host 0.27.1
 lib="$PATCHED_DIR/wasmcloud-host/src/lib.rs"
 { echo '#![recursion_limit = "256"]'; cat "$lib"; } >"$lib.new"
 mv "$lib.new" "$lib"
+
+handler="$PATCHED_DIR/wasmcloud-host/src/wasmbus/handler.rs"
+replace "$handler" \
+'        let nats = wrpc_transport_nats::Client::new(
+            Arc::clone(&self.nats),
+            format!("{}.{id}", &self.lattice),
+            None,
+        )
+        .await
+        .map_err(Error::Handler)?;' \
+'        let nats = shared_wrpc_client(&self.nats, format!("{}.{id}", &self.lattice))
+            .await
+            .map_err(Error::Handler)?;'
+cat >>"$handler" <<'RUST'
+
+/// One wRPC client per (NATS connection, lattice, target), shared by every call to that
+/// target (added by movie-lattice's scripts/patch-crates.sh; upstream builds one per call).
+async fn shared_wrpc_client(
+    nats: &Arc<async_nats::Client>,
+    prefix: String,
+) -> anyhow::Result<wrpc_transport_nats::Client> {
+    type Clients = tokio::sync::Mutex<HashMap<(usize, String), wrpc_transport_nats::Client>>;
+    static CLIENTS: std::sync::OnceLock<Clients> = std::sync::OnceLock::new();
+    let key = (Arc::as_ptr(nats) as usize, prefix);
+    let mut clients = CLIENTS.get_or_init(Default::default).lock().await;
+    if let Some(client) = clients.get(&key) {
+        return Ok(client.clone());
+    }
+    let client = wrpc_transport_nats::Client::new(Arc::clone(nats), key.1.clone(), None).await?;
+    clients.insert(key, client.clone());
+    Ok(client)
+}
+RUST
 
 log "patching wrpc-transport-nats 0.29.0 (ordered subscription demux) into .patched/"
 unpack wrpc-transport-nats 0.29.0
