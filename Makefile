@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help up down test install build lint fmt status logs
+.PHONY: help up down test bench install build lint fmt status logs
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -15,6 +15,9 @@ down: ## stop every process `make up` started (data is kept)
 
 test: ## run every test: lint, unit, component and end-to-end (starts what it needs)
 	@scripts/test.sh
+
+bench: ## measure the lattice next to the native baseline; writes bench/RESULTS.md
+	@scripts/bench.sh $(ARGS)
 
 install: ## install the toolchain and services only
 	@scripts/install.sh
