@@ -33,6 +33,9 @@ if ! "$VENV_DIR/bin/schemathesis" --version 2>/dev/null | grep -q "${SCHEMATHESI
   "$VENV_DIR/bin/pip" install -q "$SCHEMATHESIS_PIP"
 fi
 
+# The patched crates both workspaces' [patch] sections name: every later cargo command needs them.
+"$ROOT/scripts/patch-crates.sh"
+
 # cargo_tool NAME VERSION CRATE [cargo install args...]: install a pinned binary once.
 cargo_tool() {
   local name="$1" version="$2" crate="$3"; shift 3
