@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help up down test bench install build lint fmt status logs
+.PHONY: help up down reset test bench install build lint fmt status logs
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -30,3 +30,6 @@ lint: ## cargo fmt --check and clippy -D warnings
 
 status: ## show hosts, apps and the processes of the local lattice
 	@scripts/status.sh
+
+reset: ## make down, then forget the lattice's state (JetStream: wadm's apps, links, config); data is kept
+	@scripts/down.sh && rm -rf .lattice/jetstream && echo "lattice state cleared; make up deploys wadm.yaml afresh"

@@ -23,6 +23,11 @@ for name in host wadm nats kafka; do
   rm -f "$pidfile"
 done
 
+# Providers the host started run from its cache under .lattice/tmp. The host asks them to stop;
+# one still finishing its deliveries gets their bound (15 s), then is killed, so that no
+# orphan stays in the lattice (it would answer for its provider id after the next start).
+stop_stray_providers
+
 # Postgres is Debian's cluster; stop it only if `make up` was the one that started it.
 if [[ -f "$PID_DIR/postgres.started" ]]; then
   log "stopping postgres cluster $PG_VERSION/main"

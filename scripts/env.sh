@@ -74,3 +74,20 @@ wait_for() {
     sleep 0.3
   done
 }
+
+# Provider processes a host of this checkout started (they run from the host's cache).
+provider_pids() { pgrep -f "^$TMPDIR/wasmcloudcache/" || true; }
+
+# Stops provider processes that outlived their host: TERM, up to 20 s, then KILL.
+stop_stray_providers() {
+  local pids
+  pids="$(provider_pids)"
+  [[ -n "$pids" ]] || return 0
+  log "stopping provider processes left by the host: $(echo $pids)"
+  kill -TERM $pids 2>/dev/null || true
+  for _ in $(seq 1 200); do
+    [[ -n "$(provider_pids)" ]] || return 0
+    sleep 0.1
+  done
+  kill -KILL $(provider_pids) 2>/dev/null || true
+}

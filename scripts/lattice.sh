@@ -46,6 +46,7 @@ fi
 
 # --- wasmCloud host -------------------------------------------------------------------------
 if ! running host; then
+  stop_stray_providers # from a host that died without stopping them
   WASMCLOUD_ALLOW_FILE_LOAD=true \
   WASMCLOUD_MAX_EXECUTION_TIME_MS="${WASMCLOUD_MAX_EXECUTION_TIME_MS:-30000}" \
   WASMCLOUD_EXPERIMENTAL_FEATURES=builtin-http-server,rpc-interface \

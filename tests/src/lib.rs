@@ -20,8 +20,17 @@ pub const API: &str = "http://127.0.0.1:8000";
 pub const APP: &str = "movie-lattice";
 
 /// The project's root (the folder holding wadm.yaml).
+///
+/// Read at run time (cargo runs tests from, and with CARGO_MANIFEST_DIR set to, the package's
+/// folder): checkouts that share one target directory can end up running each other's test
+/// binaries, and the path baked in at compile time would then name the other checkout.
 pub fn project_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let package = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .or_else(|| std::env::current_dir().ok())
+        .filter(|dir| dir.join("../wadm.yaml").exists())
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    package
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from(".."))
@@ -139,15 +148,25 @@ pub fn deploy_manifest() -> anyhow::Result<()> {
     wash(&["app", "deploy", "wadm.yaml", "--replace"]).map(|_| ())
 }
 
-/// Waits until wadm reports the app Deployed and the ingress answers `/healthz` with 200.
+/// Waits until wadm reports the app Deployed and the ingress answers `/healthz` with 200 three
+/// times in a row: right after a deploy, components that are about to be restarted can still
+/// answer once.
 pub fn wait_until_serving() -> anyhow::Result<()> {
     eventually("the app to be Deployed", Duration::from_secs(90), || {
         Ok(app_status()?.as_deref() == Some("deployed"))
     })?;
+    let mut healthy_in_a_row = 0;
     eventually(
-        "the HTTP ingress to answer",
+        "the HTTP ingress to answer /healthz with 200, three times in a row",
         Duration::from_secs(60),
-        || Ok(get("/healthz").map(|r| r.status == 200).unwrap_or(false)),
+        || {
+            if get("/healthz").map(|r| r.status == 200).unwrap_or(false) {
+                healthy_in_a_row += 1;
+            } else {
+                healthy_in_a_row = 0;
+            }
+            Ok(healthy_in_a_row >= 3)
+        },
     )
 }
 

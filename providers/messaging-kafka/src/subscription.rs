@@ -30,8 +30,9 @@ use crate::config::SubscriptionConfig;
 use crate::delivery::{next_step, Attempt, Next};
 use crate::progress::{ChainKey, PartitionProgress};
 
-/// Longest a single `handle-message` call may take.
-const HANDLER_TIMEOUT: Duration = Duration::from_secs(30);
+/// Longest a single `handle-message` call may take (the component's own database calls are
+/// cut at 5 s); a stop waits at most this long for the deliveries in flight.
+const HANDLER_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// A running subscription; [`Subscription::stop`] ends it gracefully.
 pub struct Subscription {
@@ -265,7 +266,17 @@ async fn deliver(
     };
     let mut attempt = 1;
     loop {
-        let outcome = Attempt::from_call(handle_message(wrpc, None, &broker_message).await);
+        // The wRPC client's own timeout covers only the start of the call: bound the whole
+        // call, or a host that dies mid-call would hold this delivery (and a stop) forever.
+        let call =
+            tokio::time::timeout(HANDLER_TIMEOUT, handle_message(wrpc, None, &broker_message))
+                .await
+                .unwrap_or_else(|_| {
+                    Err(anyhow::anyhow!(
+                        "no answer from the component within {HANDLER_TIMEOUT:?}"
+                    ))
+                });
+        let outcome = Attempt::from_call(call);
         match next_step(&config.retry, attempt, outcome.clone()) {
             Next::Commit => return true,
             Next::DeadLetter(reason) => {

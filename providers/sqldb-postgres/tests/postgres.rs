@@ -36,7 +36,11 @@ fn link_config(database: &str) -> HashMap<String, String> {
 fn ensure_postgres() {
     static READY: OnceLock<()> = OnceLock::new();
     READY.get_or_init(|| {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/postgres.sh");
+        // The package folder at run time: another checkout may have built this binary.
+        let package = std::env::var_os("CARGO_MANIFEST_DIR")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf());
+        let script = package.join("../../scripts/postgres.sh");
         let output = Command::new("bash")
             .arg(&script)
             .output()
