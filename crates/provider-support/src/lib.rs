@@ -5,6 +5,9 @@
 #![forbid(unsafe_code)]
 
 use std::collections::HashMap;
+use std::fmt::Display;
+use std::ops::RangeInclusive;
+use std::str::FromStr;
 
 use tracing_subscriber::EnvFilter;
 
@@ -54,6 +57,39 @@ pub fn link_value<'a>(config: &'a HashMap<String, String>, key: &str) -> Option<
         .map(String::as_str)
 }
 
+/// Why a link's configuration was refused. Every message names the offending key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("link configuration is missing {0}")]
+    Missing(&'static str),
+    #[error("link configuration has an invalid {key}: {problem}")]
+    Invalid { key: &'static str, problem: String },
+}
+
+/// The value of `key` read as a number within `range` (surrounding whitespace ignored);
+/// otherwise the error naming the key and the range.
+pub fn number_in<T>(
+    key: &'static str,
+    raw: &str,
+    range: RangeInclusive<T>,
+) -> Result<T, ConfigError>
+where
+    T: FromStr + PartialOrd + Display,
+{
+    raw.trim()
+        .parse::<T>()
+        .ok()
+        .filter(|value| range.contains(value))
+        .ok_or_else(|| ConfigError::Invalid {
+            key,
+            problem: format!(
+                "{raw:?} is not a number from {} to {}",
+                range.start(),
+                range.end()
+            ),
+        })
+}
+
 /// Runs a provider until the host stops it: registers `$provider` with the host as `$name`
 /// and serves its exports with `$serve` (the `serve` function of its wRPC bindings).
 /// Evaluates to `anyhow::Result<()>`.
@@ -93,5 +129,19 @@ mod tests {
         assert_eq!(link_value(&config, "topic"), Some("b"));
         assert_eq!(link_value(&config, "hosts"), Some("h"));
         assert_eq!(link_value(&config, "group"), None);
+    }
+
+    #[test]
+    fn numbers_are_read_within_their_range_only() {
+        assert_eq!(number_in("n", " 7 ", 1..=10u32), Ok(7));
+        for bad in ["0", "11", "-1", "seven", ""] {
+            assert_eq!(
+                number_in("n", bad, 1..=10u32),
+                Err(ConfigError::Invalid {
+                    key: "n",
+                    problem: format!("{bad:?} is not a number from 1 to 10"),
+                })
+            );
+        }
     }
 }

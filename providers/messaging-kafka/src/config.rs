@@ -20,13 +20,8 @@ const DEFAULT_BACKOFF: Duration = Duration::from_millis(200);
 const DEFAULT_MAX_IN_FLIGHT: usize = 64;
 const MAX_MAX_IN_FLIGHT: usize = 1024;
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ConfigError {
-    #[error("link configuration is missing {0}")]
-    Missing(&'static str),
-    #[error("link configuration has an invalid {key}: {problem}")]
-    Invalid { key: &'static str, problem: String },
-}
+use provider_support::number_in;
+pub use provider_support::ConfigError;
 
 fn lookup<'a>(config: &'a HashMap<String, String>, key: &str) -> Option<&'a str> {
     provider_support::link_value(config, key)
@@ -93,37 +88,15 @@ impl SubscriptionConfig {
         }
         let max_attempts = match lookup(config, MAX_ATTEMPTS) {
             None => DEFAULT_MAX_ATTEMPTS,
-            Some(raw) => raw
-                .parse::<u32>()
-                .ok()
-                .filter(|n| (1..=100).contains(n))
-                .ok_or_else(|| ConfigError::Invalid {
-                    key: MAX_ATTEMPTS,
-                    problem: format!("{raw:?} is not a number from 1 to 100"),
-                })?,
+            Some(raw) => number_in(MAX_ATTEMPTS, raw, 1..=100)?,
         };
         let base_backoff = match lookup(config, RETRY_BACKOFF_MS) {
             None => DEFAULT_BACKOFF,
-            Some(raw) => raw
-                .parse::<u64>()
-                .ok()
-                .filter(|ms| *ms <= 60_000)
-                .map(Duration::from_millis)
-                .ok_or_else(|| ConfigError::Invalid {
-                    key: RETRY_BACKOFF_MS,
-                    problem: format!("{raw:?} is not a number of milliseconds up to 60000"),
-                })?,
+            Some(raw) => Duration::from_millis(number_in(RETRY_BACKOFF_MS, raw, 0..=60_000)?),
         };
         let max_in_flight = match lookup(config, MAX_IN_FLIGHT) {
             None => DEFAULT_MAX_IN_FLIGHT,
-            Some(raw) => raw
-                .parse::<usize>()
-                .ok()
-                .filter(|n| (1..=MAX_MAX_IN_FLIGHT).contains(n))
-                .ok_or_else(|| ConfigError::Invalid {
-                    key: MAX_IN_FLIGHT,
-                    problem: format!("{raw:?} is not a number from 1 to {MAX_MAX_IN_FLIGHT}"),
-                })?,
+            Some(raw) => number_in(MAX_IN_FLIGHT, raw, 1..=MAX_MAX_IN_FLIGHT)?,
         };
         Ok(Self {
             hosts,

@@ -24,14 +24,8 @@ const MAX_POOL_SIZE: usize = 256;
 pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(5);
 const MAX_STATEMENT_TIMEOUT_MS: u64 = 10 * 60 * 1000;
 
-/// Why a link's configuration was refused. Every message names the offending key.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ConfigError {
-    #[error("link configuration is missing {0}")]
-    Missing(&'static str),
-    #[error("link configuration has an invalid {key}: {problem}")]
-    Invalid { key: &'static str, problem: String },
-}
+use provider_support::number_in;
+pub use provider_support::ConfigError;
 
 /// A valid connection configuration for one link.
 #[derive(Clone, PartialEq, Eq)]
@@ -84,15 +78,7 @@ impl ConnectionConfig {
         let host = required(HOST)?;
         let port = match lookup(PORT) {
             None => DEFAULT_PORT,
-            Some(raw) => match raw.trim().parse::<u16>() {
-                Ok(port) if port > 0 => port,
-                _ => {
-                    return Err(ConfigError::Invalid {
-                        key: PORT,
-                        problem: format!("{raw:?} is not a port number"),
-                    })
-                }
-            },
+            Some(raw) => number_in(PORT, &raw, 1..=u16::MAX)?,
         };
         let username = required(USERNAME)?;
         // An empty password is legitimate (trust authentication), but the key must be there.
@@ -107,31 +93,15 @@ impl ConnectionConfig {
         };
         let pool_size = match lookup(POOL_SIZE) {
             None => DEFAULT_POOL_SIZE,
-            Some(raw) => match raw.trim().parse::<usize>() {
-                Ok(size) if (1..=MAX_POOL_SIZE).contains(&size) => size,
-                _ => {
-                    return Err(ConfigError::Invalid {
-                        key: POOL_SIZE,
-                        problem: format!("{raw:?} is not a number from 1 to {MAX_POOL_SIZE}"),
-                    })
-                }
-            },
+            Some(raw) => number_in(POOL_SIZE, &raw, 1..=MAX_POOL_SIZE)?,
         };
         let statement_timeout = match lookup(STATEMENT_TIMEOUT_MS) {
             None => DEFAULT_STATEMENT_TIMEOUT,
-            Some(raw) => match raw.trim().parse::<u64>() {
-                Ok(ms) if (1..=MAX_STATEMENT_TIMEOUT_MS).contains(&ms) => {
-                    Duration::from_millis(ms)
-                }
-                _ => {
-                    return Err(ConfigError::Invalid {
-                        key: STATEMENT_TIMEOUT_MS,
-                        problem: format!(
-                            "{raw:?} is not a number of milliseconds from 1 to {MAX_STATEMENT_TIMEOUT_MS}"
-                        ),
-                    })
-                }
-            },
+            Some(raw) => Duration::from_millis(number_in(
+                STATEMENT_TIMEOUT_MS,
+                &raw,
+                1..=MAX_STATEMENT_TIMEOUT_MS,
+            )?),
         };
         if tls_required {
             return Err(ConfigError::Invalid {
