@@ -52,32 +52,40 @@ fn declared_length(request: &IncomingRequest) -> Option<u64> {
     std::str::from_utf8(raw).ok()?.trim().parse().ok()
 }
 
+/// How much of an over-limit body is still read (and thrown away) before answering 413.
+/// Answering while the client is still sending makes the server close the connection under
+/// it, and many clients then report a broken pipe instead of the 413.
+const DRAIN_LIMIT: usize = 1024 * 1024;
+
 fn read_body(request: &IncomingRequest) -> Option<Vec<u8>> {
-    if declared_length(request).is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+    if declared_length(request).is_some_and(|length| length > DRAIN_LIMIT as u64) {
+        // Too large to be worth reading even to throw away.
         return None;
     }
     let Ok(body) = request.consume() else {
         return Some(Vec::new());
     };
     let mut bytes = Vec::new();
-    let mut too_large = false;
+    let mut received = 0usize;
     if let Ok(stream) = body.stream() {
         loop {
             match stream.blocking_read(16 * 1024) {
                 Ok(chunk) => {
-                    if bytes.len() + chunk.len() > MAX_BODY_BYTES {
-                        too_large = true;
+                    received += chunk.len();
+                    if received > DRAIN_LIMIT {
                         break;
                     }
-                    bytes.extend_from_slice(&chunk);
+                    if received <= MAX_BODY_BYTES {
+                        bytes.extend_from_slice(&chunk);
+                    }
                 }
                 Err(StreamError::Closed) => break,
                 Err(StreamError::LastOperationFailed(_)) => break,
             }
         }
     }
-    if too_large {
-        // Stop reading: the answer is 413 whatever the rest says.
+    if received > MAX_BODY_BYTES {
+        // The answer is 413 whatever the body says.
         return None;
     }
     let _trailers = IncomingBody::finish(body);
