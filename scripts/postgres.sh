@@ -5,13 +5,16 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
 pg_online() {
-  pg_lsclusters -h 2>/dev/null | awk -v v="$PG_VERSION" '$1==v && $2=="main" {print $4}' | grep -q online
+  pg_lsclusters -h 2>/dev/null | awk -v v="$PG_VERSION" -v c="$PG_CLUSTER" '$1==v && $2==c {print $4}' | grep -q online
 }
 
 if ! pg_online; then
-  [[ -d /etc/postgresql/$PG_VERSION/main ]] || pg_createcluster "$PG_VERSION" main >/dev/null
-  log "starting postgres cluster $PG_VERSION/main"
-  pg_ctlcluster "$PG_VERSION" main start
+  if [[ ! -d /etc/postgresql/$PG_VERSION/$PG_CLUSTER ]]; then
+    log "creating postgres cluster $PG_VERSION/$PG_CLUSTER on port $PG_PORT"
+    pg_createcluster "$PG_VERSION" "$PG_CLUSTER" --port "$PG_PORT" >/dev/null
+  fi
+  log "starting postgres cluster $PG_VERSION/$PG_CLUSTER"
+  pg_ctlcluster "$PG_VERSION" "$PG_CLUSTER" start
   touch "$PID_DIR/postgres.started"
 fi
 wait_for "postgres on :$PG_PORT" 30 tcp_open 127.0.0.1 "$PG_PORT"

@@ -4,10 +4,11 @@
 # again afterwards).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
+source "$ROOT/scripts/steps.sh"
 
-"$ROOT/scripts/install.sh"
-"$ROOT/scripts/build.sh"
-"$ROOT/scripts/lint.sh"
+"$ROOT/scripts/setup.sh"
+"$ROOT/scripts/install.sh" test-tools
+step "lint: cargo fmt --check, clippy -D warnings" "$ROOT/scripts/lint.sh"
 
 # Every cargo test's output is kept, so that the run ends with one line counting all tests.
 results="$STATE_DIR/test-results.log"
@@ -17,16 +18,22 @@ summary() {
   awk '/^test result:/ {passed += $4; failed += $6} END {printf "%d passed, %d failed\n", passed, failed}' "$results"
 }
 
-log "unit tests (lattice binaries)"
-run_tests cargo test --release --locked --manifest-path "$ROOT/lattice/Cargo.toml"
+# The same packages as scripts/build.sh, so that the tests reuse its compiled dependencies
+# (cargo resolves features over the packages it is given); only the lattice binaries' own
+# unit tests run here (the providers' and the ingester's run with the rest below).
+mapfile -t native < <(native_packages)
+step_visible "unit tests (lattice binaries)" \
+  run_tests cargo test --release --locked --manifest-path "$ROOT/Cargo.toml" \
+  "${native[@]/#/--package=}" --bin=wasmcloud-host --bin=wadm
 
 started_here=false
 if [[ ! -f "$PID_DIR/host.pid" ]] || ! kill -0 "$(cat "$PID_DIR/host.pid")" 2>/dev/null; then
   started_here=true
 fi
 stop_if_started() { if $started_here; then "$ROOT/scripts/down.sh"; fi; }
-trap 'stop_if_started; summary' EXIT
-"$ROOT/scripts/lattice.sh"
+on_exit stop_if_started
+on_exit summary
+step "start the lattice (postgres, tansu, nats, wadm, host)" "$ROOT/scripts/lattice.sh"
 
-log "unit, component and end-to-end tests"
-run_tests cargo test --release --locked --manifest-path "$ROOT/Cargo.toml" -- --test-threads=4
+step_visible "unit, component and end-to-end tests" \
+  run_tests cargo test --release --locked --manifest-path "$ROOT/Cargo.toml" -- --test-threads=4

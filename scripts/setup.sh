@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what is missing and builds everything `make up` runs, in two lanes: Tansu (the
+# Kafka broker, a build graph of its own) compiles in the background at a lower priority,
+# filling the cores the main build leaves idle, while the host, wadm, wash, the components and
+# the providers build in the foreground. Both lanes are done when this returns.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+source "$ROOT/scripts/steps.sh"
+
+"$ROOT/scripts/install.sh" system wasm-target nats-server patched-crates
+if tansu --version 2>/dev/null | grep -q "$TANSU_VERSION"; then
+  tansu_pid=""
+else
+  # A process group of its own, so that it can be stopped as a whole.
+  setsid "$ROOT/scripts/install.sh" tansu &
+  tansu_pid=$!
+  # Should the main lane fail, stop the second one too (cargo keeps what it compiled).
+  on_exit 'if [[ -n "$tansu_pid" ]]; then kill -TERM -- "-$tansu_pid" 2>/dev/null; wait "$tansu_pid"; fi'
+fi
+"$ROOT/scripts/build.sh"
+if [[ -n "$tansu_pid" ]]; then
+  pid="$tansu_pid"
+  tansu_pid=""
+  wait "$pid"
+fi

