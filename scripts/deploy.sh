@@ -1,27 +1,53 @@
 #!/usr/bin/env bash
 # Deploys wadm.yaml to the running lattice and waits until the app is Deployed and the HTTP
 # ingress answers. Redeploys when the HTTP port does not come up (seen once after a restart).
+#
+# What runs is left alone when it is already this wadm.yaml built from these artifacts: after
+# `make down` + `make up`, wadm restores the app by itself as the host comes back, and a second
+# deploy on top of that restart was seen to leave the HTTP ingress without its link. When a
+# component or provider was rebuilt since the last deploy, the app is deployed afresh, so that
+# the new build runs.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
-app_status() {
+app_field() {
   wash app list -o json 2>/dev/null | python3 -c '
 import json, sys
-name = sys.argv[1]
+name, field = sys.argv[1:3]
 for app in json.load(sys.stdin).get("applications", []):
     if app.get("name") == name:
-        print(app.get("detailed_status", {}).get("status", {}).get("type", "unknown"))
-' "$APP_NAME"
+        value = app.get("detailed_status", {}).get("status", {}).get("type", "unknown") if field == "status" else app.get(field)
+        print(value or "")
+' "$APP_NAME" "$1"
 }
-deployed() { [[ "$(app_status)" == "deployed" ]]; }
+deployed() { [[ "$(app_field status)" == "deployed" ]]; }
 healthy() { curl -fsS --max-time 2 "http://$HTTP_ADDR/healthz" >/dev/null; }
+manifest_version() { sed -n 's/^ *version: *//p' "$ROOT/wadm.yaml" | head -n1; }
+# What the deployed app is made of: the manifest and every artifact it loads from build/.
+fingerprint() { (cd "$ROOT" && sha256sum wadm.yaml build/*.wasm build/*.par.gz 2>/dev/null) | sha256sum | cut -d' ' -f1; }
 
 cd "$ROOT"
+record="$STATE_DIR/deployed.fingerprint"
+if deployed && [[ "$(app_field deployed_version)" == "$(manifest_version)" ]]; then
+  if [[ -f "$record" && "$(cat "$record")" == "$(fingerprint)" ]]; then
+    log "$APP_NAME $(manifest_version) is deployed from these artifacts; waiting for the API"
+    if (wait_for "http://$HTTP_ADDR/healthz" 20 healthy); then
+      log "$APP_NAME answering on http://$HTTP_ADDR"
+      exit 0
+    fi
+  else
+    log "artifacts changed since $APP_NAME was deployed; deploying it afresh"
+  fi
+  wash app undeploy "$APP_NAME" >/dev/null 2>&1 || true
+  sleep 2
+fi
+
 for attempt in 1 2 3; do
   log "deploying $APP_NAME (wash app deploy wadm.yaml)"
   wash app deploy wadm.yaml --replace >/dev/null
   wait_for "$APP_NAME to be Deployed" 60 deployed
-  if (wait_for "http://$HTTP_ADDR/healthz" 20 healthy) ; then
+  if (wait_for "http://$HTTP_ADDR/healthz" 20 healthy); then
+    fingerprint >"$record"
     log "$APP_NAME deployed and answering on http://$HTTP_ADDR"
     exit 0
   fi

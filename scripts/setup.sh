@@ -11,8 +11,11 @@ source "$ROOT/scripts/steps.sh"
 if tansu --version 2>/dev/null | grep -q "$TANSU_VERSION"; then
   tansu_pid=""
 else
-  # A process group of its own, so that it can be stopped as a whole.
-  setsid "$ROOT/scripts/install.sh" tansu &
+  # A session of its own, so that it can be stopped as a whole. The kernel schedules each
+  # session as one group (autogroup), where `nice` alone does not reach across groups: lower
+  # the whole group's priority, so that the main lane keeps the cores it can use.
+  setsid bash -c 'echo 10 >/proc/self/autogroup 2>/dev/null; exec "$@"' lane \
+    "$ROOT/scripts/install.sh" tansu &
   tansu_pid=$!
   # Should the main lane fail, stop the second one too (cargo keeps what it compiled).
   on_exit 'if [[ -n "$tansu_pid" ]]; then kill -TERM -- "-$tansu_pid" 2>/dev/null; wait "$tansu_pid"; fi'
