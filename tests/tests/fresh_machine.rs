@@ -203,10 +203,11 @@ fn postgres_comes_up_from_no_cluster_with_role_databases_and_migrations() {
     let name = format!("fresh_test_{}", std::process::id());
     let port = "5544";
     let _cluster = Cluster(name.clone());
+    let state = scratch.path("state");
     let env = [
         ("MOVIE_LATTICE_PG_CLUSTER", Path::new(&name)),
         ("MOVIE_LATTICE_PG_PORT", Path::new(port)),
-        ("MOVIE_LATTICE_STATE", scratch.path("state").as_path()),
+        ("MOVIE_LATTICE_STATE", state.as_path()),
     ];
     let first = run_script("postgres", &[], &env).expect("postgres.sh with no cluster");
     let log = stderr(&first);
