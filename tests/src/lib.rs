@@ -38,20 +38,38 @@ pub fn project_root() -> PathBuf {
 
 /// Runs a project script (scripts/NAME.sh) and fails with its output if it fails.
 pub fn script(name: &str) -> anyhow::Result<()> {
+    run_script(name, &[], &[]).map(|_| ())
+}
+
+/// Runs scripts/NAME.sh with ARGS and extra environment, from the project root, and fails with
+/// its output if it fails. The script runs outside the step clock of a `make test` that runs
+/// us, so that its steps do not land in that run's table of step times.
+pub fn run_script(
+    name: &str,
+    args: &[&str],
+    env: &[(&str, &Path)],
+) -> anyhow::Result<std::process::Output> {
     let path = project_root().join("scripts").join(format!("{name}.sh"));
     let output = Command::new("bash")
         .arg(&path)
+        .args(args)
+        .envs(env.iter().copied())
+        .env_remove("MOVIE_LATTICE_RUN_START")
+        .env_remove("STEP_TIMES")
+        .current_dir(project_root())
         .output()
         .with_context(|| format!("failed to run {}", path.display()))?;
     if !output.status.success() {
         bail!(
-            "{} failed:\n{}{}",
+            "{} {} failed ({}):\n{}{}",
             path.display(),
+            args.join(" "),
+            output.status,
             String::from_utf8_lossy(&output.stdout),
             String::from_utf8_lossy(&output.stderr)
         );
     }
-    Ok(())
+    Ok(output)
 }
 
 /// Runs a tool the project installed (wash, schemathesis, ...) with the project's environment

