@@ -19,10 +19,10 @@ test: ## run every test: lint, unit, component and end-to-end (starts what it ne
 bench: ## measure the lattice next to the native baseline; writes bench/RESULTS.md
 	@scripts/bench.sh $(ARGS)
 
-install: ## install the toolchain and services only
+install: ## install the toolchain and services only (apt, rustup target, nats-server, Tansu)
 	@scripts/install.sh
 
-build: ## build the lattice binaries and the components
+build: ## build the lattice binaries (host, wadm, wash), the providers and the components
 	@scripts/build.sh
 
 lint: ## cargo fmt --check and clippy -D warnings
