@@ -26,6 +26,12 @@ manifest_version() { sed -n 's/^ *version: *//p' "$ROOT/wadm.yaml" | head -n1; }
 # What the deployed app is made of: the manifest and every artifact it loads from build/.
 fingerprint() { (cd "$ROOT" && sha256sum wadm.yaml build/*.wasm build/*.par.gz 2>/dev/null) | sha256sum | cut -d' ' -f1; }
 
+# undeploy: take the app down, and give the host a moment to stop its workloads.
+undeploy() {
+  wash app undeploy "$APP_NAME" >/dev/null 2>&1 || true
+  sleep 2
+}
+
 cd "$ROOT"
 record="$STATE_DIR/deployed.fingerprint"
 if deployed && [[ "$(app_field deployed_version)" == "$(manifest_version)" ]]; then
@@ -38,8 +44,7 @@ if deployed && [[ "$(app_field deployed_version)" == "$(manifest_version)" ]]; t
   else
     log "artifacts changed since $APP_NAME was deployed; deploying it afresh"
   fi
-  wash app undeploy "$APP_NAME" >/dev/null 2>&1 || true
-  sleep 2
+  undeploy
 fi
 
 for attempt in 1 2 3; do
@@ -52,7 +57,6 @@ for attempt in 1 2 3; do
     exit 0
   fi
   log "HTTP ingress did not answer (attempt $attempt); redeploying"
-  wash app undeploy "$APP_NAME" >/dev/null 2>&1 || true
-  sleep 2
+  undeploy
 done
 die "$APP_NAME did not come up; see $LOG_DIR/host.log"

@@ -61,12 +61,19 @@ step_progress() {
   fi
 }
 
+# step_begin NAME: announce a step with the run's elapsed time.
+step_begin() { printf '\033[1;34m==>\033[0m [%s] %s\n' "$(run_elapsed)" "$1" >&2; }
+# step_end NAME BEGAN RC: record the step's time and outcome for the table.
+step_end() {
+  printf '%s\t%s\t%s\n' "$1" "$(($(date +%s) - $2))" "$( (($3 == 0)) && echo ok || echo failed)" >>"$STEP_TIMES"
+}
+
 # step NAME COMMAND...: run COMMAND as one named step.
 step() {
   local name="$1"; shift
   local log="$STEP_LOG_DIR/$(step_slug "$name").log"
   local began; began="$(date +%s)"
-  printf '\033[1;34m==>\033[0m [%s] %s\n' "$(run_elapsed)" "$name" >&2
+  step_begin "$name"
   "$@" >"$log" 2>&1 </dev/null &
   local pid=$! waited=0
   while kill -0 "$pid" 2>/dev/null; do
@@ -79,15 +86,11 @@ step() {
   done
   local rc=0
   wait "$pid" || rc=$?
-  local took=$(($(date +%s) - began))
-  if ((rc == 0)); then
-    printf '%s\t%s\tok\n' "$name" "$took" >>"$STEP_TIMES"
-    return 0
-  fi
-  printf '%s\t%s\tfailed\n' "$name" "$took" >>"$STEP_TIMES"
+  step_end "$name" "$began" "$rc"
+  ((rc != 0)) || return 0
   {
     printf '\033[1;31merror:\033[0m step "%s" failed after %s (exit %s). Last lines of its output:\n' \
-      "$name" "$(clock "$took")" "$rc"
+      "$name" "$(clock $(($(date +%s) - began)))" "$rc"
     tail -n 30 "$log" | sed 's/^/    /'
     printf 'The whole output is in %s\n' "$log"
   } >&2
@@ -98,9 +101,9 @@ step() {
 step_visible() {
   local name="$1"; shift
   local began rc=0; began="$(date +%s)"
-  printf '\033[1;34m==>\033[0m [%s] %s\n' "$(run_elapsed)" "$name" >&2
+  step_begin "$name"
   "$@" || rc=$?
-  printf '%s\t%s\t%s\n' "$name" "$(($(date +%s) - began))" "$( ((rc == 0)) && echo ok || echo failed)" >>"$STEP_TIMES"
+  step_end "$name" "$began" "$rc"
   ((rc == 0)) || printf '\033[1;31merror:\033[0m step "%s" failed (exit %s)\n' "$name" "$rc" >&2
   return "$rc"
 }
@@ -109,11 +112,13 @@ step_visible() {
 step_table() {
   [[ -s "${STEP_TIMES:-}" && -z "${STEP_TABLE_PRINTED:-}" ]] || return 0
   STEP_TABLE_PRINTED=1
-  local total=$(($(date +%s) - MOVIE_LATTICE_RUN_START))
+  local total=$(($(date +%s) - MOVIE_LATTICE_RUN_START)) name took outcome
   {
     echo
     echo "  step times (2 lanes may overlap; total is wall-clock)"
-    awk -F'\t' '{ printf "    %-56s %8s  %s\n", $1, sprintf("%d:%02d", $2/60, $2%60), ($3 == "ok" ? "" : $3) }' "$STEP_TIMES"
+    while IFS=$'\t' read -r name took outcome; do
+      printf '    %-56s %8s  %s\n' "$name" "$(clock "$took")" "${outcome/#ok/}"
+    done <"$STEP_TIMES"
     printf '    %-56s %8s\n' "total" "$(clock "$total")"
     echo
   } >&2

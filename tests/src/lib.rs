@@ -36,27 +36,59 @@ pub fn project_root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(".."))
 }
 
+/// `bash` in the project root, outside the step clock of a `make test` that runs us, so that
+/// the steps of the scripts it runs do not land in that run's table of step times.
+pub fn bash() -> Command {
+    let mut command = Command::new("bash");
+    command
+        .current_dir(project_root())
+        .env_remove("MOVIE_LATTICE_RUN_START")
+        .env_remove("STEP_TIMES");
+    command
+}
+
+/// A scratch folder inside the checkout's run state (where a fresh machine's scripts write
+/// too), removed when the test ends.
+pub struct Scratch(PathBuf);
+
+impl Scratch {
+    pub fn new(name: &str) -> Self {
+        let dir = project_root()
+            .join(".lattice/fresh-machine")
+            .join(unique(name));
+        std::fs::create_dir_all(&dir).expect("create scratch folder");
+        Scratch(dir)
+    }
+
+    /// NAME inside the scratch folder.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// Runs a project script (scripts/NAME.sh) and fails with its output if it fails.
 pub fn script(name: &str) -> anyhow::Result<()> {
     run_script(name, &[], &[]).map(|_| ())
 }
 
-/// Runs scripts/NAME.sh with ARGS and extra environment, from the project root, and fails with
-/// its output if it fails. The script runs outside the step clock of a `make test` that runs
-/// us, so that its steps do not land in that run's table of step times.
+/// Runs scripts/NAME.sh with ARGS and extra environment (see [`bash`]), and fails with its
+/// output if it fails.
 pub fn run_script(
     name: &str,
     args: &[&str],
     env: &[(&str, &Path)],
 ) -> anyhow::Result<std::process::Output> {
     let path = project_root().join("scripts").join(format!("{name}.sh"));
-    let output = Command::new("bash")
+    let output = bash()
         .arg(&path)
         .args(args)
         .envs(env.iter().copied())
-        .env_remove("MOVIE_LATTICE_RUN_START")
-        .env_remove("STEP_TIMES")
-        .current_dir(project_root())
         .output()
         .with_context(|| format!("failed to run {}", path.display()))?;
     if !output.status.success() {
@@ -75,14 +107,12 @@ pub fn run_script(
 /// Runs a tool the project installed (wash, schemathesis, ...) with the project's environment
 /// (scripts/env.sh) from the project root, and fails with its output if it fails.
 pub fn tool(program: &str, args: &[&str]) -> anyhow::Result<String> {
-    let root = project_root();
-    let output = Command::new("bash")
+    let output = bash()
         .arg("-c")
         .arg(r#"source scripts/env.sh && "$@""#)
         .arg("tool")
         .arg(program)
         .args(args)
-        .current_dir(&root)
         .output()
         .with_context(|| format!("failed to run {program}"))?;
     if !output.status.success() {

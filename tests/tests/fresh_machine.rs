@@ -6,46 +6,11 @@
 //! These need the network to crates.io and PyPI, as `make up` itself does on a fresh machine.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use anyhow::{bail, Context as _};
-use movie_e2e::{project_root, run_script, unique};
-
-/// A scratch folder inside the checkout's run state (where a fresh machine's scripts write
-/// too), removed when the test ends.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Self {
-        let dir = project_root()
-            .join(".lattice/fresh-machine")
-            .join(unique(name));
-        fs::create_dir_all(&dir).expect("create scratch folder");
-        Scratch(dir)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
-/// `bash` in the project root, outside the step clock of a `make test` that runs us (see
-/// [`run_script`]).
-fn bash() -> Command {
-    let mut command = Command::new("bash");
-    command
-        .current_dir(project_root())
-        .env_remove("MOVIE_LATTICE_RUN_START")
-        .env_remove("STEP_TIMES");
-    command
-}
+use movie_e2e::{bash, project_root, run_script, Scratch};
 
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()

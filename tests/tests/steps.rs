@@ -2,34 +2,29 @@
 //! with the elapsed time, a long step says what it is compiling, a failed step names itself,
 //! shows the end of its output and its log file, and the run ends with a table of step times.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
-use movie_e2e::{project_root, unique};
+use movie_e2e::{bash, Scratch};
 
 /// Runs STEPS (bash, with env.sh and steps.sh sourced) as a run of its own, with its state in a
-/// scratch folder and progress reported every second.
-fn run_steps(steps: &str) -> (Output, std::path::PathBuf) {
-    let state = project_root()
-        .join(".lattice/fresh-machine")
-        .join(unique("steps"));
-    let output = Command::new("bash")
+/// scratch folder and progress reported every second. Returns the output and the scratch folder.
+fn run_steps(steps: &str) -> (Output, Scratch) {
+    let scratch = Scratch::new("steps");
+    let output = bash()
         .arg("-c")
         .arg(format!(
             "set -euo pipefail; source scripts/env.sh; source scripts/steps.sh; {steps}"
         ))
-        .current_dir(project_root())
-        .env("MOVIE_LATTICE_STATE", &state)
+        .env("MOVIE_LATTICE_STATE", scratch.path("state"))
         .env("MOVIE_LATTICE_PROGRESS_EVERY", "1")
-        .env_remove("MOVIE_LATTICE_RUN_START")
-        .env_remove("STEP_TIMES")
         .output()
         .expect("run bash");
-    (output, state)
+    (output, scratch)
 }
 
 #[test]
 fn a_failed_step_names_itself_shows_its_output_and_its_log() {
-    let (output, state) = run_steps(
+    let (output, scratch) = run_steps(
         r#"step "probe that fails" bash -c 'for i in $(seq 1 40); do echo "line $i"; done; exit 3'"#,
     );
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -45,7 +40,7 @@ fn a_failed_step_names_itself_shows_its_output_and_its_log() {
         "{stderr}"
     );
     assert!(!stderr.contains("line 10\n"), "{stderr}");
-    let log = state.join("logs/steps/probe-that-fails.log");
+    let log = scratch.path("state/logs/steps/probe-that-fails.log");
     assert!(stderr.contains(&log.display().to_string()), "{stderr}");
     let kept = std::fs::read_to_string(&log).expect("the step's log");
     assert!(
@@ -60,12 +55,11 @@ fn a_failed_step_names_itself_shows_its_output_and_its_log() {
             .any(|line| line.contains("probe that fails") && line.ends_with("failed")),
         "{stderr}"
     );
-    let _ = std::fs::remove_dir_all(state);
 }
 
 #[test]
 fn a_long_step_reports_what_it_compiles_and_the_table_times_every_step() {
-    let (output, state) = run_steps(
+    let (output, _scratch) = run_steps(
         r#"step "quick probe" true
            step "slow probe" bash -c 'echo "   Compiling alpha v1.0.0"; sleep 1.5; echo "   Compiling beta v2.0.0"; sleep 1.5'"#,
     );
@@ -90,5 +84,4 @@ fn a_long_step_reports_what_it_compiles_and_the_table_times_every_step() {
         .find(|line| line.contains("slow probe"))
         .expect("slow probe row");
     assert!(slow.contains("0:03") || slow.contains("0:04"), "{slow}");
-    let _ = std::fs::remove_dir_all(state);
 }
