@@ -9,12 +9,15 @@ pub mod bindings {
     wit_bindgen_wrpc::generate!({
         path: "../wit",
         world: "catalog-client",
+        with: {
+            "movie:catalog/types@0.1.0": catalog_types::wrpc::types,
+        },
         generate_all,
     });
 }
 
-pub use bindings::movie::catalog::types::{Metadata, NewMetadata, ServiceError};
 pub use bindings::movie::catalog::{metadata, rating};
+pub use catalog_types::wrpc::types::{Metadata, NewMetadata, ServiceError};
 
 /// The NATS address of the lattice (CONTRACT.md).
 pub const NATS: &str = "127.0.0.1:4222";

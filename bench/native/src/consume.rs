@@ -262,7 +262,7 @@ struct Columns {
 }
 
 impl Columns {
-    fn push(&mut self, target: &movie_domain::RatingTarget, user: &movie_domain::Key) {
+    fn push(&mut self, target: &movie_domain::RatingTarget, user: &movie_domain::UserId) {
         self.record_types
             .push(target.record_type.as_str().to_string());
         self.record_ids.push(target.record_id.as_str().to_string());

@@ -18,7 +18,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use deadpool_postgres::Pool;
 use movie_api::{ApiError, Query};
-use movie_domain::{Aggregate, Description, Director, Key, Metadata, RecordType, Title};
+use movie_domain::{Aggregate, Metadata, MetadataId, RecordType};
 use serde::Serialize;
 use tracing::{info, warn};
 
@@ -112,7 +112,7 @@ async fn movie(
     State(pools): State<Pools>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<MovieView>, ErrorResponse> {
-    let id = Query::parse(raw.as_deref()).required("id", |raw| Key::parse("id", raw))?;
+    let id = Query::parse(raw.as_deref()).required("id", MetadataId::parse)?;
     let (metadata, rating) = tokio::join!(
         get_metadata(&pools.metadata, &id),
         get_aggregate(&pools.rating, &id)
@@ -131,7 +131,7 @@ async fn movie(
 }
 
 /// The metadata of `id`, if stored. `Err` says why the database could not answer.
-async fn get_metadata(pool: &Pool, id: &Key) -> Result<Option<Metadata>, String> {
+async fn get_metadata(pool: &Pool, id: &MetadataId) -> Result<Option<Metadata>, String> {
     let client = pool
         .get()
         .await
@@ -171,16 +171,11 @@ fn metadata_from_columns(
     let corrupt = |err: movie_domain::ValidationError| {
         format!("the metadata database returned invalid data: {err}")
     };
-    Ok(Metadata {
-        id: Key::parse("id", id).map_err(corrupt)?,
-        title: Title::parse(title).map_err(corrupt)?,
-        description: Description::parse(description).map_err(corrupt)?,
-        director: Director::parse(director).map_err(corrupt)?,
-    })
+    Metadata::parse(id, title, description, director).map_err(corrupt)
 }
 
 /// The ratings of movie `id`; `None` when it has none.
-async fn get_aggregate(pool: &Pool, id: &Key) -> Result<Option<Aggregate>, String> {
+async fn get_aggregate(pool: &Pool, id: &MetadataId) -> Result<Option<Aggregate>, String> {
     let client = pool
         .get()
         .await

@@ -1,14 +1,16 @@
 //! The metadata service: stores movie metadata in the `movie_metadata` database through the
 //! `wasmcloud:postgres` link, and exports `movie:catalog/metadata` to the gateway.
 //!
-//! A thin adapter: validation comes from `movie-domain`, SQL is parameterised, rows are read
-//! back by column name.
+//! A thin adapter. What it is sent is parsed once, here, into the domain's types (any linked
+//! component may call it); SQL is parameterised and named below; rows are read back by column
+//! name into the record it answers with.
 
 mod bindings {
     wit_bindgen::generate!({
         path: "../../wit",
         world: "metadata-service",
         with: {
+            "movie:catalog/types@0.1.0": catalog_types::types,
             "wasmcloud:postgres/types@0.1.1-draft": postgres_guest::types,
             "wasmcloud:postgres/query@0.1.1-draft": postgres_guest::query,
         },
@@ -17,27 +19,29 @@ mod bindings {
 }
 
 use bindings::exports::movie::catalog::metadata::Guest;
-use bindings::movie::catalog::types::{Metadata, NewMetadata, ServiceError};
-use movie_domain::{Description, Director, Key, Title, ValidationError};
+use catalog_types::{Metadata, NewMetadata, ServiceError};
+use movie_domain::MetadataId;
 use postgres_guest::types::PgValue;
-use postgres_guest::{run, DbError, Row};
+use postgres_guest::{execute, text, DbError, Row};
 
-const COLUMNS: &str = "id, title, description, director";
+const SELECT_BY_ID: &str = "SELECT id, title, description, director FROM metadata WHERE id = $1";
+const UPSERT: &str = "INSERT INTO metadata (id, title, description, director)
+     VALUES ($1, $2, $3, $4)
+     ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title,
+         description = EXCLUDED.description, director = EXCLUDED.director,
+         updated_at = now()
+     RETURNING id, title, description, director";
+const INSERT_GENERATED_ID: &str = "INSERT INTO metadata (id, title, description, director)
+     VALUES (gen_random_uuid()::text, $1, $2, $3)
+     RETURNING id, title, description, director";
 
 struct MetadataService;
 
 bindings::export!(MetadataService with_types_in bindings);
 
-fn invalid(err: ValidationError) -> ServiceError {
-    ServiceError::Invalid(err.to_string())
-}
-
-/// The database failed; the caller's input was fine.
-fn unavailable(err: DbError) -> ServiceError {
-    ServiceError::Unavailable(err.to_string())
-}
-
-fn to_wit(row: &Row) -> Result<Metadata, DbError> {
+/// A metadata row as the record the service answers with: the table holds only what was
+/// validated on the way in, so it is handed back as it is.
+fn metadata_from_row(row: &Row) -> Result<Metadata, DbError> {
     Ok(Metadata {
         id: row.text("id")?,
         title: row.text("title")?,
@@ -47,67 +51,46 @@ fn to_wit(row: &Row) -> Result<Metadata, DbError> {
 }
 
 /// Runs a statement that returns at most one metadata row.
-fn one(sql: &str, params: &[PgValue]) -> Result<Option<Metadata>, ServiceError> {
-    let rows = run(sql, params).map_err(unavailable)?;
-    rows.first().map(to_wit).transpose().map_err(unavailable)
+fn query_metadata(sql: &str, params: &[PgValue]) -> Result<Option<Metadata>, ServiceError> {
+    let rows = execute(sql, params)?;
+    Ok(rows.first().map(metadata_from_row).transpose()?)
+}
+
+/// A write that returns no row: the database misbehaved.
+fn no_row(statement: &str) -> ServiceError {
+    ServiceError::Unavailable(format!("the {statement} returned no row"))
 }
 
 impl Guest for MetadataService {
     fn get(id: String) -> Result<Metadata, ServiceError> {
-        let id = Key::parse("id", id).map_err(invalid)?;
-        one(
-            &format!("SELECT {COLUMNS} FROM metadata WHERE id = $1"),
-            &[PgValue::Text(id.to_string())],
-        )?
-        .ok_or_else(|| ServiceError::NotFound(format!("no metadata for id {:?}", id.as_str())))
+        let id = MetadataId::parse(id)?;
+        query_metadata(SELECT_BY_ID, &[text(id.as_str())])?
+            .ok_or_else(|| ServiceError::NotFound(format!("no metadata for id {:?}", id.as_str())))
     }
 
     fn put(metadata: Metadata) -> Result<Metadata, ServiceError> {
-        let id = Key::parse("id", metadata.id).map_err(invalid)?;
-        let fields = validate(metadata.title, metadata.description, metadata.director)?;
-        one(
-            &format!(
-                "INSERT INTO metadata (id, title, description, director) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title,
-                     description = EXCLUDED.description, director = EXCLUDED.director,
-                     updated_at = now()
-                 RETURNING {COLUMNS}"
-            ),
-            &[PgValue::Text(id.into_inner()), fields.0, fields.1, fields.2],
-        )?
-        .ok_or_else(|| ServiceError::Unavailable("the upsert returned no row".into()))
+        let metadata = movie_domain::Metadata::try_from(metadata)?;
+        let params = [
+            text(metadata.id.into_inner()),
+            text(metadata.title.into_inner()),
+            text(metadata.description.into_inner()),
+            text(metadata.director.into_inner()),
+        ];
+        query_metadata(UPSERT, &params)?.ok_or_else(|| no_row("upsert"))
     }
 
     fn create(metadata: NewMetadata) -> Result<Metadata, ServiceError> {
-        let fields = validate(metadata.title, metadata.description, metadata.director)?;
-        one(
-            &format!(
-                "INSERT INTO metadata (id, title, description, director)
-                 VALUES (gen_random_uuid()::text, $1, $2, $3)
-                 RETURNING {COLUMNS}"
-            ),
-            &[fields.0, fields.1, fields.2],
-        )?
-        .ok_or_else(|| ServiceError::Unavailable("the insert returned no row".into()))
+        let metadata = movie_domain::NewMetadata::try_from(metadata)?;
+        let params = [
+            text(metadata.title.into_inner()),
+            text(metadata.description.into_inner()),
+            text(metadata.director.into_inner()),
+        ];
+        query_metadata(INSERT_GENERATED_ID, &params)?.ok_or_else(|| no_row("insert"))
     }
 
     fn ping() -> Result<(), ServiceError> {
-        run("SELECT 1", &[]).map_err(unavailable).map(|_| ())
+        execute("SELECT 1", &[])?;
+        Ok(())
     }
-}
-
-/// Validates title, description and director; returns them as statement parameters.
-fn validate(
-    title: String,
-    description: String,
-    director: String,
-) -> Result<(PgValue, PgValue, PgValue), ServiceError> {
-    let title = Title::parse(&title).map_err(invalid)?;
-    let description = Description::parse(description).map_err(invalid)?;
-    let director = Director::parse(&director).map_err(invalid)?;
-    Ok((
-        PgValue::Text(title.into_inner()),
-        PgValue::Text(description.into_inner()),
-        PgValue::Text(director.into_inner()),
-    ))
 }

@@ -17,11 +17,11 @@ fn method(request: &IncomingRequest) -> Method {
         WasiMethod::Post => Method::Post,
         WasiMethod::Put => Method::Put,
         WasiMethod::Delete => Method::Delete,
-        WasiMethod::Connect => Method::Other("CONNECT".into()),
-        WasiMethod::Options => Method::Other("OPTIONS".into()),
-        WasiMethod::Trace => Method::Other("TRACE".into()),
-        WasiMethod::Patch => Method::Other("PATCH".into()),
-        WasiMethod::Other(name) => Method::Other(name),
+        WasiMethod::Connect
+        | WasiMethod::Options
+        | WasiMethod::Trace
+        | WasiMethod::Patch
+        | WasiMethod::Other(_) => Method::Other,
     }
 }
 

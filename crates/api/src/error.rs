@@ -20,6 +20,26 @@ pub enum ApiError {
     Internal(String),
 }
 
+/// What a service answered, as the client hears it: its own mistake (400, 404) or a failing
+/// dependency (503).
+impl From<catalog_types::ServiceError> for ApiError {
+    fn from(failure: catalog_types::ServiceError) -> Self {
+        use catalog_types::ServiceError;
+        match failure {
+            ServiceError::Invalid(msg) => Self::BadRequest(msg),
+            ServiceError::NotFound(msg) => Self::NotFound(msg),
+            ServiceError::Unavailable(msg) => Self::Unavailable(msg),
+        }
+    }
+}
+
+/// The input broke a domain rule: 400, naming the field.
+impl From<movie_domain::ValidationError> for ApiError {
+    fn from(err: movie_domain::ValidationError) -> Self {
+        Self::BadRequest(err.to_string())
+    }
+}
+
 impl ApiError {
     /// The HTTP status code of this error.
     pub fn status(&self) -> u16 {

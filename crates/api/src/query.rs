@@ -40,7 +40,7 @@ impl Query {
         let value = self
             .get(name)?
             .ok_or_else(|| ApiError::BadRequest(format!("query parameter {name} is required")))?;
-        parse(value.to_string()).map_err(|err| ApiError::BadRequest(err.to_string()))
+        Ok(parse(value.to_string())?)
     }
 }
 
@@ -52,7 +52,7 @@ pub fn encode_component(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use movie_domain::Key;
+    use movie_domain::MetadataId;
 
     #[test]
     fn values_are_decoded() {
@@ -68,14 +68,14 @@ mod tests {
         let query = Query::parse(Some("id=1&id=2"));
         assert!(matches!(query.get("id"), Err(ApiError::BadRequest(_))));
         let err = Query::parse(Some("type=movie"))
-            .required("id", |raw| Key::parse("id", raw))
+            .required("id", MetadataId::parse)
             .expect_err("missing");
         assert_eq!(
             err,
             ApiError::BadRequest("query parameter id is required".into())
         );
         let err = Query::parse(Some("id="))
-            .required("id", |raw| Key::parse("id", raw))
+            .required("id", MetadataId::parse)
             .expect_err("empty");
         assert_eq!(err, ApiError::BadRequest("id must not be empty".into()));
     }

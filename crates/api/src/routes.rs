@@ -1,31 +1,6 @@
 //! Which endpoint a (method, path) pair names.
 
-use crate::ApiError;
-
-/// HTTP methods the API distinguishes; anything else is carried as [`Method::Other`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Method {
-    Get,
-    Head,
-    Post,
-    Put,
-    Delete,
-    Other(String),
-}
-
-impl Method {
-    /// Parses a method name as sent on the wire (case-sensitive, as HTTP says).
-    pub fn parse(name: &str) -> Self {
-        match name {
-            "GET" => Self::Get,
-            "HEAD" => Self::Head,
-            "POST" => Self::Post,
-            "PUT" => Self::Put,
-            "DELETE" => Self::Delete,
-            other => Self::Other(other.to_string()),
-        }
-    }
-}
+use crate::{ApiError, Method};
 
 /// An operation of the API, named by a path and a method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,40 +20,40 @@ pub enum Endpoint {
 /// A path of the API and the endpoint each method names on it.
 struct Resource {
     path: &'static str,
-    methods: &'static [(&'static str, Endpoint)],
+    methods: &'static [(Method, Endpoint)],
 }
 
 const RESOURCES: &[Resource] = &[
     Resource {
         path: "/",
-        methods: &[("GET", Endpoint::Index)],
+        methods: &[(Method::Get, Endpoint::Index)],
     },
     Resource {
         path: "/openapi.json",
-        methods: &[("GET", Endpoint::OpenApi)],
+        methods: &[(Method::Get, Endpoint::OpenApi)],
     },
     Resource {
         path: "/healthz",
-        methods: &[("GET", Endpoint::Health)],
+        methods: &[(Method::Get, Endpoint::Health)],
     },
     Resource {
         path: "/movie",
-        methods: &[("GET", Endpoint::GetMovie)],
+        methods: &[(Method::Get, Endpoint::GetMovie)],
     },
     Resource {
         path: "/metadata",
         methods: &[
-            ("GET", Endpoint::GetMetadata),
-            ("PUT", Endpoint::PutMetadata),
-            ("POST", Endpoint::PostMetadata),
+            (Method::Get, Endpoint::GetMetadata),
+            (Method::Put, Endpoint::PutMetadata),
+            (Method::Post, Endpoint::PostMetadata),
         ],
     },
     Resource {
         path: "/rating",
         methods: &[
-            ("GET", Endpoint::GetRating),
-            ("PUT", Endpoint::PutRating),
-            ("DELETE", Endpoint::DeleteRating),
+            (Method::Get, Endpoint::GetRating),
+            (Method::Put, Endpoint::PutRating),
+            (Method::Delete, Endpoint::DeleteRating),
         ],
     },
 ];
@@ -87,7 +62,7 @@ const RESOURCES: &[Resource] = &[
 /// methods) for a known path and a method it does not support.
 ///
 /// `path` is the path without the query string. A single trailing slash is tolerated.
-pub fn route(method: &Method, path: &str) -> Result<Endpoint, ApiError> {
+pub fn route(method: Method, path: &str) -> Result<Endpoint, ApiError> {
     let normalized = match path.strip_suffix('/') {
         Some(stripped) if !stripped.is_empty() => stripped,
         _ => path,
@@ -98,12 +73,8 @@ pub fn route(method: &Method, path: &str) -> Result<Endpoint, ApiError> {
         .ok_or_else(|| ApiError::NotFound(format!("no such path: {path}")))?;
     // HEAD is answered like GET where GET exists; the transport drops the body.
     let wanted = match method {
-        Method::Head => "GET",
-        Method::Get => "GET",
-        Method::Post => "POST",
-        Method::Put => "PUT",
-        Method::Delete => "DELETE",
-        Method::Other(name) => name.as_str(),
+        Method::Head => Method::Get,
+        other => other,
     };
     resource
         .methods
@@ -121,12 +92,16 @@ pub fn operations() -> impl Iterator<Item = (&'static str, &'static str)> {
         resource
             .methods
             .iter()
-            .map(move |(method, _)| (*method, resource.path))
+            .filter_map(move |(method, _)| Some((method.name()?, resource.path)))
     })
 }
 
 fn allowed_methods(resource: &Resource) -> String {
-    let mut names: Vec<&str> = resource.methods.iter().map(|(name, _)| *name).collect();
+    let mut names: Vec<&str> = resource
+        .methods
+        .iter()
+        .filter_map(|(method, _)| method.name())
+        .collect();
     if names.contains(&"GET") {
         names.push("HEAD");
     }
@@ -139,30 +114,24 @@ mod tests {
 
     #[test]
     fn known_routes_resolve() {
-        assert_eq!(route(&Method::Get, "/healthz"), Ok(Endpoint::Health));
-        assert_eq!(route(&Method::Get, "/movie"), Ok(Endpoint::GetMovie));
-        assert_eq!(
-            route(&Method::Post, "/metadata"),
-            Ok(Endpoint::PostMetadata)
-        );
-        assert_eq!(
-            route(&Method::Delete, "/rating"),
-            Ok(Endpoint::DeleteRating)
-        );
-        assert_eq!(route(&Method::Head, "/healthz"), Ok(Endpoint::Health));
-        assert_eq!(route(&Method::Get, "/"), Ok(Endpoint::Index));
-        assert_eq!(route(&Method::Get, "/openapi.json"), Ok(Endpoint::OpenApi));
+        assert_eq!(route(Method::Get, "/healthz"), Ok(Endpoint::Health));
+        assert_eq!(route(Method::Get, "/movie"), Ok(Endpoint::GetMovie));
+        assert_eq!(route(Method::Post, "/metadata"), Ok(Endpoint::PostMetadata));
+        assert_eq!(route(Method::Delete, "/rating"), Ok(Endpoint::DeleteRating));
+        assert_eq!(route(Method::Head, "/healthz"), Ok(Endpoint::Health));
+        assert_eq!(route(Method::Get, "/"), Ok(Endpoint::Index));
+        assert_eq!(route(Method::Get, "/openapi.json"), Ok(Endpoint::OpenApi));
     }
 
     #[test]
     fn a_trailing_slash_is_tolerated_but_not_a_prefix() {
-        assert_eq!(route(&Method::Get, "/healthz/"), Ok(Endpoint::Health));
+        assert_eq!(route(Method::Get, "/healthz/"), Ok(Endpoint::Health));
         assert!(matches!(
-            route(&Method::Get, "/healthzz"),
+            route(Method::Get, "/healthzz"),
             Err(ApiError::NotFound(_))
         ));
         assert!(matches!(
-            route(&Method::Get, "/healthz/x"),
+            route(Method::Get, "/healthz/x"),
             Err(ApiError::NotFound(_))
         ));
     }
@@ -171,7 +140,7 @@ mod tests {
     fn unknown_paths_are_not_found() {
         for path in ["", "/nope", "/openapi", "/movies", "//healthz"] {
             assert!(
-                matches!(route(&Method::Get, path), Err(ApiError::NotFound(_))),
+                matches!(route(Method::Get, path), Err(ApiError::NotFound(_))),
                 "{path}"
             );
         }
@@ -180,28 +149,22 @@ mod tests {
     #[test]
     fn wrong_methods_name_the_allowed_ones() {
         assert_eq!(
-            route(&Method::Post, "/healthz"),
+            route(Method::Post, "/healthz"),
             Err(ApiError::MethodNotAllowed {
                 allow: "GET, HEAD".into()
             })
         );
         assert_eq!(
-            route(&Method::Other("PATCH".into()), "/rating"),
+            route(Method::Other, "/rating"),
             Err(ApiError::MethodNotAllowed {
                 allow: "GET, PUT, DELETE, HEAD".into()
             })
         );
         assert_eq!(
-            route(&Method::Delete, "/metadata"),
+            route(Method::Delete, "/metadata"),
             Err(ApiError::MethodNotAllowed {
                 allow: "GET, PUT, POST, HEAD".into()
             })
         );
-    }
-
-    #[test]
-    fn method_names_are_case_sensitive() {
-        assert_eq!(Method::parse("GET"), Method::Get);
-        assert_eq!(Method::parse("get"), Method::Other("get".into()));
     }
 }

@@ -3,28 +3,37 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 
-use movie_api::{
-    handle, Catalog, Method, RatingTarget, Request, Response, ServiceFailure, MAX_BODY_BYTES,
-};
-use movie_domain::{Aggregate, Key, Metadata, NewMetadata, RatingValue};
+use catalog_types::{Aggregate, Metadata as StoredMetadata, ServiceError};
+use movie_api::{handle, Catalog, Method, Request, Response, MAX_BODY_BYTES};
+use movie_domain::{Metadata, MetadataId, NewMetadata, RatingTarget, RatingValue, UserId};
 use serde_json::{json, Value};
 
 #[derive(Default)]
 struct FakeCatalog {
-    metadata: RefCell<BTreeMap<String, Metadata>>,
+    metadata: RefCell<BTreeMap<String, StoredMetadata>>,
     ratings: RefCell<BTreeMap<(String, String, String), u8>>,
     rating_down: bool,
     metadata_down: bool,
-    degraded: RefCell<Vec<String>>,
 }
 
-fn down() -> ServiceFailure {
-    ServiceFailure::Unavailable("connection refused".into())
+fn down() -> ServiceError {
+    ServiceError::Unavailable("connection refused".into())
+}
+
+impl FakeCatalog {
+    fn ping(down: bool) -> Result<(), ServiceError> {
+        if down {
+            Err(ServiceError::Unavailable("down".into()))
+        } else {
+            Ok(())
+        }
+    }
 }
 
 impl Catalog for FakeCatalog {
-    fn get_metadata(&self, id: &Key) -> Result<Metadata, ServiceFailure> {
+    fn metadata(&self, id: &MetadataId) -> Result<StoredMetadata, ServiceError> {
         if self.metadata_down {
             return Err(down());
         }
@@ -32,30 +41,33 @@ impl Catalog for FakeCatalog {
             .borrow()
             .get(id.as_str())
             .cloned()
-            .ok_or_else(|| ServiceFailure::NotFound(format!("no metadata for id {id}")))
+            .ok_or_else(|| ServiceError::NotFound(format!("no metadata for id {id}")))
     }
 
-    fn put_metadata(&self, metadata: &Metadata) -> Result<Metadata, ServiceFailure> {
+    fn put_metadata(&self, metadata: Metadata) -> Result<StoredMetadata, ServiceError> {
+        let stored = StoredMetadata::from(metadata);
         self.metadata
             .borrow_mut()
-            .insert(metadata.id.to_string(), metadata.clone());
-        Ok(metadata.clone())
+            .insert(stored.id.clone(), stored.clone());
+        Ok(stored)
     }
 
-    fn create_metadata(&self, metadata: &NewMetadata) -> Result<Metadata, ServiceFailure> {
+    fn create_metadata(&self, metadata: NewMetadata) -> Result<StoredMetadata, ServiceError> {
         let id = format!("generated id {}", self.metadata.borrow().len());
-        let stored = metadata
-            .clone()
-            .with_id(Key::parse("id", id).expect("valid id"));
-        self.put_metadata(&stored)
+        let stored = metadata.with_id(MetadataId::parse(id).expect("valid id"));
+        self.put_metadata(stored)
+    }
+
+    fn ping_metadata(&self) -> Result<(), ServiceError> {
+        Self::ping(self.metadata_down)
     }
 
     fn put_rating(
         &self,
         target: &RatingTarget,
-        user: &Key,
+        user: &UserId,
         value: RatingValue,
-    ) -> Result<(), ServiceFailure> {
+    ) -> Result<(), ServiceError> {
         if self.rating_down {
             return Err(down());
         }
@@ -70,7 +82,7 @@ impl Catalog for FakeCatalog {
         Ok(())
     }
 
-    fn delete_rating(&self, target: &RatingTarget, user: &Key) -> Result<(), ServiceFailure> {
+    fn delete_rating(&self, target: &RatingTarget, user: &UserId) -> Result<(), ServiceError> {
         self.ratings
             .borrow_mut()
             .remove(&(
@@ -79,10 +91,10 @@ impl Catalog for FakeCatalog {
                 user.to_string(),
             ))
             .map(|_| ())
-            .ok_or_else(|| ServiceFailure::NotFound("no such rating".into()))
+            .ok_or_else(|| ServiceError::NotFound("no such rating".into()))
     }
 
-    fn aggregate(&self, target: &RatingTarget) -> Result<Option<Aggregate>, ServiceFailure> {
+    fn aggregate(&self, target: &RatingTarget) -> Result<Option<Aggregate>, ServiceError> {
         if self.rating_down {
             return Err(down());
         }
@@ -94,36 +106,39 @@ impl Catalog for FakeCatalog {
             })
             .map(|(_, value)| u64::from(*value))
             .collect();
-        Ok(Aggregate::from_sum(
-            values.iter().sum(),
-            values.len() as u64,
-        ))
+        Ok(
+            movie_domain::Aggregate::from_sum(values.iter().sum(), values.len() as u64)
+                .map(Aggregate::from),
+        )
     }
 
-    fn health(&self) -> Vec<(&'static str, Result<(), String>)> {
-        vec![
-            (
-                "metadata",
-                if self.metadata_down {
-                    Err("down".into())
-                } else {
-                    Ok(())
-                },
-            ),
-            (
-                "rating",
-                if self.rating_down {
-                    Err("down".into())
-                } else {
-                    Ok(())
-                },
-            ),
-        ]
+    fn ping_rating(&self) -> Result<(), ServiceError> {
+        Self::ping(self.rating_down)
     }
+}
 
-    fn log_degraded(&self, what: &str, _failure: &ServiceFailure) {
-        self.degraded.borrow_mut().push(what.to_string());
+/// Runs `f`, returning its result and what it logged.
+fn logging<T>(f: impl FnOnce() -> T) -> (T, String) {
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().expect("not poisoned").extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
     }
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let result = tracing::subscriber::with_default(subscriber, f);
+    let logged = String::from_utf8_lossy(&captured.0.lock().expect("not poisoned")).into_owned();
+    (result, logged)
 }
 
 fn call(catalog: &FakeCatalog, method: &str, target: &str, body: Option<&str>) -> Response {
@@ -441,10 +456,13 @@ fn a_failing_rating_service_degrades_movie_details() {
     let mut catalog = FakeCatalog::default();
     call(&catalog, "PUT", "/metadata", Some(HEAT));
     catalog.rating_down = true;
-    let movie = call(&catalog, "GET", "/movie?id=heat", None);
+    let (movie, logged) = logging(|| call(&catalog, "GET", "/movie?id=heat", None));
     assert_eq!(movie.status, 200);
     assert!(json_of(&movie).get("rating").is_none());
-    assert_eq!(catalog.degraded.borrow().as_slice(), ["rating"]);
+    assert!(
+        logged.contains("WARN") && logged.contains("rating failed"),
+        "the degradation is logged: {logged:?}"
+    );
     let health = call(&catalog, "GET", "/healthz", None);
     assert_eq!(health.status, 503);
     assert_eq!(json_of(&health)["status"], "degraded");

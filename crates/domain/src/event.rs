@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use crate::{Key, RatingTarget, RatingValue, RecordType, ValidationError};
+use crate::{RatingTarget, RatingValue, UserId, ValidationError};
 
 /// A valid rating event: what it asks the rating service to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -10,11 +10,11 @@ pub enum RatingCommand {
     /// Create or replace `user`'s rating of `target`.
     Put {
         target: RatingTarget,
-        user: Key,
+        user: UserId,
         value: RatingValue,
     },
     /// Remove `user`'s rating of `target` (a missing rating is not an error for an event).
-    Delete { target: RatingTarget, user: Key },
+    Delete { target: RatingTarget, user: UserId },
 }
 
 /// Why an event was refused (it goes to the dead-letter topic with this message).
@@ -39,7 +39,7 @@ struct RawEvent {
 }
 
 fn required(field: &'static str, value: Option<String>) -> Result<String, ValidationError> {
-    value.ok_or_else(|| ValidationError::new(field, "is required"))
+    value.ok_or_else(|| ValidationError::missing(field))
 }
 
 impl RatingCommand {
@@ -47,31 +47,20 @@ impl RatingCommand {
     pub fn from_event(bytes: &[u8]) -> Result<Self, EventError> {
         let raw: RawEvent =
             serde_json::from_slice(bytes).map_err(|err| EventError::Malformed(err.to_string()))?;
-        let target = RatingTarget {
-            record_type: RecordType::parse(required("recordType", raw.record_type)?)?,
-            record_id: Key::parse("recordId", required("recordId", raw.record_id)?)?,
-        };
-        let user = Key::parse("userId", required("userId", raw.user_id)?)?;
+        let target = RatingTarget::parse(
+            required("recordType", raw.record_type)?,
+            required("recordId", raw.record_id)?,
+        )?;
+        let user = UserId::parse(required(UserId::FIELD, raw.user_id)?)?;
         match raw.event_type.as_deref() {
             Some("put") => {
                 let value = match raw.value {
                     Some(serde_json::Value::Number(number)) => number
                         .as_i64()
-                        .ok_or_else(|| {
-                            ValidationError::new(
-                                "value",
-                                format!("must be an integer from 1 to 5 (got {number})"),
-                            )
-                        })
+                        .ok_or_else(|| RatingValue::refused(&number))
                         .and_then(RatingValue::new)?,
-                    Some(other) => {
-                        return Err(ValidationError::new(
-                            "value",
-                            format!("must be an integer from 1 to 5 (got {other})"),
-                        )
-                        .into())
-                    }
-                    None => return Err(ValidationError::new("value", "is required").into()),
+                    Some(other) => return Err(RatingValue::refused(other).into()),
+                    None => return Err(ValidationError::missing("value").into()),
                 };
                 Ok(Self::Put {
                     target,

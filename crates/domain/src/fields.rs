@@ -43,10 +43,37 @@ macro_rules! string_newtype {
     };
 }
 
-string_newtype!(
-    /// A key: a metadata `id`, a `recordId` or a `userId`. 1–128 characters, no control
-    /// characters.
-    Key
+/// A key: 1–[`KEY_MAX_CHARS`] characters, no control characters. Each kind of key is its own
+/// type, which names its field in errors.
+macro_rules! key_newtype {
+    ($(#[$doc:meta])* $name:ident, $field:literal) => {
+        string_newtype!($(#[$doc])* $name);
+
+        impl $name {
+            /// The field this key is sent as (named in errors).
+            pub const FIELD: &'static str = $field;
+
+            pub fn parse(raw: impl Into<String>) -> Result<Self, ValidationError> {
+                parse_key(Self::FIELD, raw.into()).map(Self)
+            }
+        }
+    };
+}
+
+key_newtype!(
+    /// The id of a movie's metadata (`id`).
+    MetadataId,
+    "id"
+);
+key_newtype!(
+    /// The id of a rated record (`recordId`).
+    RecordId,
+    "recordId"
+);
+key_newtype!(
+    /// The id of the user who rated (`userId`).
+    UserId,
+    "userId"
 );
 string_newtype!(
     /// The kind of rated record: 1–64 characters of `[a-z0-9_-]` (movies use `movie`).
@@ -65,28 +92,31 @@ string_newtype!(
     Description
 );
 
-impl Key {
-    /// `field` names the key in error messages (`id`, `recordId`, `userId`).
-    pub fn parse(field: &'static str, raw: impl Into<String>) -> Result<Self, ValidationError> {
-        let raw = raw.into();
-        let chars = raw.chars().count();
-        if chars == 0 {
-            return Err(ValidationError::new(field, "must not be empty"));
-        }
-        if chars > KEY_MAX_CHARS {
-            return Err(ValidationError::new(
-                field,
-                format!("must be at most {KEY_MAX_CHARS} characters (got {chars})"),
-            ));
-        }
-        if raw.chars().any(char::is_control) {
-            return Err(ValidationError::new(
-                field,
-                "must not contain control characters",
-            ));
-        }
-        Ok(Self(raw))
+/// A movie is rated under its metadata id: both keys follow the same rules.
+impl From<&MetadataId> for RecordId {
+    fn from(id: &MetadataId) -> Self {
+        Self(id.0.clone())
     }
+}
+
+fn parse_key(field: &'static str, raw: String) -> Result<String, ValidationError> {
+    let chars = raw.chars().count();
+    if chars == 0 {
+        return Err(ValidationError::new(field, "must not be empty"));
+    }
+    if chars > KEY_MAX_CHARS {
+        return Err(ValidationError::new(
+            field,
+            format!("must be at most {KEY_MAX_CHARS} characters (got {chars})"),
+        ));
+    }
+    if raw.chars().any(char::is_control) {
+        return Err(ValidationError::new(
+            field,
+            "must not contain control characters",
+        ));
+    }
+    Ok(raw)
 }
 
 impl RecordType {
@@ -171,22 +201,22 @@ mod tests {
 
     #[test]
     fn keys_are_one_to_128_characters_without_controls() {
-        assert!(Key::parse("id", "").is_err());
-        assert!(Key::parse("id", "a").is_ok());
-        assert!(Key::parse("id", "x".repeat(128)).is_ok());
-        assert!(Key::parse("id", "x".repeat(129)).is_err());
+        assert!(MetadataId::parse("").is_err());
+        assert!(MetadataId::parse("a").is_ok());
+        assert!(MetadataId::parse("x".repeat(128)).is_ok());
+        assert!(MetadataId::parse("x".repeat(129)).is_err());
         // Characters, not bytes: 128 three-byte characters are fine.
-        assert!(Key::parse("id", "é".repeat(128)).is_ok());
-        assert!(Key::parse("id", "a\u{0}b").is_err());
-        assert!(Key::parse("id", "a\nb").is_err());
-        assert!(Key::parse("id", "a\u{7f}").is_err());
+        assert!(MetadataId::parse("é".repeat(128)).is_ok());
+        assert!(MetadataId::parse("a\u{0}b").is_err());
+        assert!(MetadataId::parse("a\nb").is_err());
+        assert!(MetadataId::parse("a\u{7f}").is_err());
         // Spaces and SQL are ordinary characters.
-        assert!(Key::parse("id", "'); DROP TABLE metadata; --").is_ok());
+        assert!(MetadataId::parse("'); DROP TABLE metadata; --").is_ok());
     }
 
     #[test]
     fn key_errors_name_the_field() {
-        let err = Key::parse("userId", "").expect_err("empty");
+        let err = UserId::parse("").expect_err("empty");
         assert_eq!(err.field, "userId");
         assert_eq!(err.to_string(), "userId must not be empty");
     }

@@ -1,8 +1,17 @@
 //! The domain of movie-lattice: metadata and ratings, as types that can only hold valid
-//! values (CONTRACT.md's validation rules live here and nowhere else).
+//! values. CONTRACT.md's validation rules live here and nowhere else: the gateway parses its
+//! HTTP input into these types, each service parses its wRPC input into them, and past that
+//! point nothing is re-checked.
 //!
-//! Every service parses its input into these types at the edge; past that point nothing is
-//! re-checked.
+//! # Layout
+//! - `fields`: one validated type per field — the three kinds of key
+//!   ([`MetadataId`], [`RecordId`], [`UserId`]), [`RecordType`], [`Title`], [`Director`],
+//!   [`Description`] — and their limits (`*_MAX_CHARS`).
+//! - `metadata`: [`Metadata`] and [`NewMetadata`], built only by their `parse`.
+//! - `rating`: [`RatingValue`], [`RatingTarget`] (what a rating is about) and the
+//!   [`Aggregate`] of a record's ratings.
+//! - `event`: [`RatingCommand`], a Kafka rating event parsed into what it asks for.
+//! - [`ValidationError`]: why a value was refused, naming the field.
 
 #![forbid(unsafe_code)]
 
@@ -13,11 +22,11 @@ mod rating;
 
 pub use event::{EventError, RatingCommand};
 pub use fields::{
-    Description, Director, Key, RecordType, Title, DESCRIPTION_MAX_CHARS, KEY_MAX_CHARS,
-    NAME_MAX_CHARS, RECORD_TYPE_MAX_CHARS,
+    Description, Director, MetadataId, RecordId, RecordType, Title, UserId, DESCRIPTION_MAX_CHARS,
+    KEY_MAX_CHARS, NAME_MAX_CHARS, RECORD_TYPE_MAX_CHARS,
 };
-pub use metadata::{Metadata, MetadataInput, NewMetadata};
-pub use rating::{Aggregate, RatingValue};
+pub use metadata::{Metadata, NewMetadata};
+pub use rating::{Aggregate, RatingTarget, RatingValue};
 
 /// Why a value was refused; the message is meant for the client.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -35,16 +44,9 @@ impl ValidationError {
             problem: problem.into(),
         }
     }
-}
 
-/// The record a rating is about.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct RatingTarget {
-    pub record_type: RecordType,
-    pub record_id: Key,
+    /// A required field that was not sent.
+    pub fn missing(field: &'static str) -> Self {
+        Self::new(field, "is required")
+    }
 }
-
-/// The aliases by which the contract names the three kinds of key.
-pub type MetadataId = Key;
-pub type RecordId = Key;
-pub type UserId = Key;

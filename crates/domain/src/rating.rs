@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::ValidationError;
+use crate::{RecordId, RecordType, ValidationError};
 
 /// A rating value: an integer from 1 to 5.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -15,34 +15,61 @@ impl RatingValue {
     pub fn new(value: i64) -> Result<Self, ValidationError> {
         match u8::try_from(value) {
             Ok(value) if (Self::MIN..=Self::MAX).contains(&value) => Ok(Self(value)),
-            _ => Err(ValidationError::new(
-                "value",
-                format!(
-                    "must be an integer from {} to {} (got {value})",
-                    Self::MIN,
-                    Self::MAX
-                ),
-            )),
+            _ => Err(Self::refused(value)),
         }
     }
 
     /// Parses the decimal text of a query parameter.
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
-        let value: i64 = raw.trim().parse().map_err(|_| {
-            ValidationError::new(
-                "value",
-                format!(
-                    "must be an integer from {} to {} (got {raw:?})",
-                    Self::MIN,
-                    Self::MAX
-                ),
-            )
-        })?;
+        let value: i64 = raw
+            .trim()
+            .parse()
+            .map_err(|_| Self::refused(format!("{raw:?}")))?;
         Self::new(value)
+    }
+
+    /// Why `got` (as the client sent it) is not a rating value.
+    pub fn refused(got: impl std::fmt::Display) -> ValidationError {
+        ValidationError::new(
+            "value",
+            format!(
+                "must be an integer from {} to {} (got {got})",
+                Self::MIN,
+                Self::MAX
+            ),
+        )
     }
 
     pub fn get(self) -> u8 {
         self.0
+    }
+}
+
+/// The record a rating is about.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RatingTarget {
+    pub record_type: RecordType,
+    pub record_id: RecordId,
+}
+
+impl RatingTarget {
+    /// Checks the record type, then the record id.
+    pub fn parse(
+        record_type: impl Into<String>,
+        record_id: impl Into<String>,
+    ) -> Result<Self, ValidationError> {
+        Ok(Self {
+            record_type: RecordType::parse(record_type)?,
+            record_id: RecordId::parse(record_id)?,
+        })
+    }
+
+    /// A movie, as `GET /movie` rates it.
+    pub fn movie(id: &crate::MetadataId) -> Self {
+        Self {
+            record_type: RecordType::movie(),
+            record_id: RecordId::from(id),
+        }
     }
 }
 

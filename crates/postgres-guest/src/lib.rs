@@ -40,7 +40,7 @@ impl From<QueryError> for DbError {
 }
 
 /// Runs one parameterised statement.
-pub fn run(sql: &str, params: &[PgValue]) -> Result<Vec<Row>, DbError> {
+pub fn execute(sql: &str, params: &[PgValue]) -> Result<Vec<Row>, DbError> {
     Ok(query::query(sql, params)?.into_iter().map(Row).collect())
 }
 

@@ -1,7 +1,7 @@
 //! What to do after one attempt to deliver a message to the subscribed component.
 //!
 //! * handled: commit;
-//! * rejected (the handler's error starts with `rejected: `): the message can never be
+//! * rejected (the handler's error is a `handler_verdict` rejection): the message can never be
 //!   handled, so it is dead-lettered at once;
 //! * failed (any other handler error): retried with backoff, dead-lettered after
 //!   `max_attempts`;
@@ -12,9 +12,6 @@
 use std::time::Duration;
 
 use crate::config::RetryPolicy;
-
-/// Prefix by which a handler marks an error that retrying cannot fix.
-pub const REJECTED_PREFIX: &str = "rejected: ";
 
 /// The outcome of one delivery attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,7 +27,7 @@ impl Attempt {
     pub fn from_call(result: anyhow::Result<Result<(), String>>) -> Self {
         match result {
             Ok(Ok(())) => Self::Handled,
-            Ok(Err(error)) => match error.strip_prefix(REJECTED_PREFIX) {
+            Ok(Err(error)) => match handler_verdict::rejection(&error) {
                 Some(reason) => Self::Rejected(reason.to_string()),
                 None => Self::Failed(error),
             },
@@ -72,7 +69,7 @@ mod tests {
     fn handler_results_are_classified() {
         assert_eq!(Attempt::from_call(Ok(Ok(()))), Attempt::Handled);
         assert_eq!(
-            Attempt::from_call(Ok(Err("rejected: bad json".into()))),
+            Attempt::from_call(Ok(Err(handler_verdict::rejected("bad json")))),
             Attempt::Rejected("bad json".into())
         );
         assert_eq!(

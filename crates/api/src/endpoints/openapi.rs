@@ -7,10 +7,10 @@ use serde::Serialize;
 use crate::{routes, Response};
 
 /// The OpenAPI 3 document of the API, as served.
-pub const OPENAPI_JSON: &str = include_str!("../openapi.json");
+pub const OPENAPI_JSON: &str = include_str!("../../openapi.json");
 
 /// `GET /openapi.json`.
-pub fn document_response() -> Response {
+pub fn document() -> Response {
     Response {
         status: 200,
         headers: vec![("content-type".into(), crate::JSON_CONTENT_TYPE.into())],
@@ -26,7 +26,7 @@ struct Index {
 }
 
 /// `GET /`: what the API offers, for a human with curl (or `wash call`).
-pub fn index_response() -> Response {
+pub fn index() -> Response {
     let index = Index {
         service: "movie-lattice gateway",
         openapi: "/openapi.json",
@@ -106,13 +106,19 @@ mod tests {
             schemas["RecordType"]["pattern"],
             format!("^[a-z0-9_-]{{1,{RECORD_TYPE_MAX_CHARS}}}$")
         );
-        assert_eq!(schemas["RatingValue"]["minimum"], 1);
-        assert_eq!(schemas["RatingValue"]["maximum"], 5);
+        assert_eq!(
+            schemas["RatingValue"]["minimum"],
+            movie_domain::RatingValue::MIN
+        );
+        assert_eq!(
+            schemas["RatingValue"]["maximum"],
+            movie_domain::RatingValue::MAX
+        );
     }
 
     #[test]
     fn the_index_names_every_operation_and_the_document() {
-        let response = index_response();
+        let response = index();
         assert_eq!(response.status, 200);
         let index: Value = serde_json::from_slice(&response.body).expect("JSON");
         assert_eq!(index["openapi"], "/openapi.json");

@@ -4,7 +4,19 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::Response;
+use crate::{Catalog, Response};
+
+/// `GET /healthz`: pings both services.
+pub fn get(catalog: &impl Catalog) -> Response {
+    let outcome = |ping: Result<(), catalog_types::ServiceError>| {
+        ping.map_err(|failure| failure.message().to_string())
+    };
+    HealthReport::from_checks([
+        ("metadata", outcome(catalog.ping_metadata())),
+        ("rating", outcome(catalog.ping_rating())),
+    ])
+    .into_response()
+}
 
 /// Outcome of probing each dependency; `ok` only when every probe passed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

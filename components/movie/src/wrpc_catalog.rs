@@ -1,0 +1,78 @@
+//! [`Catalog`] over wRPC: the metadata and rating components, reached through the links of
+//! `wadm.yaml`. Arguments are valid domain values, sent as the records of
+//! `movie:catalog/types`; answers come back as the same records and are passed on as they are.
+
+use catalog_types::{Aggregate, Metadata as StoredMetadata, ServiceError};
+use movie_api::Catalog;
+use movie_domain::{Metadata, MetadataId, NewMetadata, RatingTarget, RatingValue, UserId};
+
+use crate::bindings::movie::catalog::{metadata, rating};
+use crate::bindings::wrpc::rpc::error::Error as RpcError;
+
+/// The services, as the gateway's links reach them.
+pub struct WrpcCatalog;
+
+/// Folds a wRPC call's two layers of failure into one: the call itself (service not linked,
+/// not running, crashed, too slow) is `unavailable`; the service's own answer stays as it is.
+fn service_answer<T>(
+    service: &str,
+    call: Result<Result<T, ServiceError>, RpcError>,
+) -> Result<T, ServiceError> {
+    call.unwrap_or_else(|err| {
+        Err(ServiceError::Unavailable(format!(
+            "the {service} service is unreachable: {}",
+            err.to_debug_string()
+        )))
+    })
+}
+
+impl Catalog for WrpcCatalog {
+    fn metadata(&self, id: &MetadataId) -> Result<StoredMetadata, ServiceError> {
+        service_answer("metadata", metadata::get(id.as_str()))
+    }
+
+    fn put_metadata(&self, value: Metadata) -> Result<StoredMetadata, ServiceError> {
+        service_answer("metadata", metadata::put(&value.into()))
+    }
+
+    fn create_metadata(&self, value: NewMetadata) -> Result<StoredMetadata, ServiceError> {
+        service_answer("metadata", metadata::create(&value.into()))
+    }
+
+    fn ping_metadata(&self) -> Result<(), ServiceError> {
+        service_answer("metadata", metadata::ping())
+    }
+
+    fn put_rating(
+        &self,
+        target: &RatingTarget,
+        user: &UserId,
+        value: RatingValue,
+    ) -> Result<(), ServiceError> {
+        let call = rating::put(
+            target.record_type.as_str(),
+            target.record_id.as_str(),
+            user.as_str(),
+            value.get(),
+        );
+        service_answer("rating", call)
+    }
+
+    fn delete_rating(&self, target: &RatingTarget, user: &UserId) -> Result<(), ServiceError> {
+        let call = rating::delete(
+            target.record_type.as_str(),
+            target.record_id.as_str(),
+            user.as_str(),
+        );
+        service_answer("rating", call)
+    }
+
+    fn aggregate(&self, target: &RatingTarget) -> Result<Option<Aggregate>, ServiceError> {
+        let call = rating::get_aggregate(target.record_type.as_str(), target.record_id.as_str());
+        service_answer("rating", call)
+    }
+
+    fn ping_rating(&self) -> Result<(), ServiceError> {
+        service_answer("rating", rating::ping())
+    }
+}
