@@ -63,11 +63,8 @@ async fn send(brokers: &str, file: &PathBuf, topic: &str) -> anyhow::Result<()> 
     let contents =
         std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     let events = movie_ingester::events_from_file(&contents)?;
-    let producer: FutureProducer = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .set("acks", "all")
+    let producer: FutureProducer = kafka_settings::producer(brokers, "movie-ingester")
         .set("linger.ms", "5")
-        .set("message.timeout.ms", "30000")
         .create()
         .context("failed to create the producer")?;
     let started = Instant::now();

@@ -57,6 +57,65 @@ pub fn link_value<'a>(config: &'a HashMap<String, String>, key: &str) -> Option<
         .map(String::as_str)
 }
 
+/// A link's configuration, read by key: from each source in turn (a link's secrets before its
+/// config), each matched by [`link_value`].
+pub struct LinkValues<'a> {
+    sources: Vec<&'a HashMap<String, String>>,
+    blank_is_absent: bool,
+}
+
+impl<'a> LinkValues<'a> {
+    /// Values read from `sources`, the first that has a key winning. A blank value counts as
+    /// given (an empty password is a password).
+    pub fn new(sources: impl IntoIterator<Item = &'a HashMap<String, String>>) -> Self {
+        Self {
+            sources: sources.into_iter().collect(),
+            blank_is_absent: false,
+        }
+    }
+
+    /// Values trimmed of surrounding whitespace, and a blank one taken as not given.
+    pub fn blank_is_absent(mut self) -> Self {
+        self.blank_is_absent = true;
+        self
+    }
+
+    /// The value of `key`, if given.
+    pub fn get(&self, key: &str) -> Option<&'a str> {
+        let value = self
+            .sources
+            .iter()
+            .find_map(|source| link_value(source, key))?;
+        if !self.blank_is_absent {
+            return Some(value);
+        }
+        Some(value.trim()).filter(|value| !value.is_empty())
+    }
+
+    /// The value of `key`, which must be given and not blank.
+    pub fn required(&self, key: &'static str) -> Result<&'a str, ConfigError> {
+        self.get(key)
+            .filter(|value| !value.trim().is_empty())
+            .ok_or(ConfigError::Missing(key))
+    }
+
+    /// The number under `key` within `range`, or `default` when the key is not given.
+    pub fn number_or<T>(
+        &self,
+        key: &'static str,
+        default: T,
+        range: RangeInclusive<T>,
+    ) -> Result<T, ConfigError>
+    where
+        T: FromStr + PartialOrd + Display,
+    {
+        match self.get(key) {
+            None => Ok(default),
+            Some(raw) => number_in(key, raw, range),
+        }
+    }
+}
+
 /// Why a link's configuration was refused. Every message names the offending key.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
@@ -129,6 +188,31 @@ mod tests {
         assert_eq!(link_value(&config, "topic"), Some("b"));
         assert_eq!(link_value(&config, "hosts"), Some("h"));
         assert_eq!(link_value(&config, "group"), None);
+    }
+
+    #[test]
+    fn values_come_from_the_first_source_that_has_them() {
+        let map = |pairs: &[(&str, &str)]| -> HashMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let secrets = map(&[("PASSWORD", ""), ("PORT", "6000")]);
+        let config = map(&[("PASSWORD", "from config"), ("SIZE", " 9 "), ("NAME", "  ")]);
+        let values = LinkValues::new([&secrets, &config]);
+        assert_eq!(
+            values.get("password"),
+            Some(""),
+            "a blank secret still wins"
+        );
+        assert_eq!(values.required("NAME"), Err(ConfigError::Missing("NAME")));
+        assert_eq!(values.number_or("PORT", 1u16, 1..=u16::MAX), Ok(6000));
+        assert_eq!(values.number_or("SIZE", 1u8, 1..=10), Ok(9));
+        assert_eq!(values.number_or("ABSENT", 3u8, 1..=10), Ok(3));
+        let trimmed = LinkValues::new([&config]).blank_is_absent();
+        assert_eq!(trimmed.get("NAME"), None);
+        assert_eq!(trimmed.get("SIZE"), Some("9"));
     }
 
     #[test]

@@ -16,22 +16,21 @@ pub const MAX_IN_FLIGHT: &str = "max_in_flight";
 
 pub const DEFAULT_HOSTS: &str = "127.0.0.1:9092";
 const DEFAULT_MAX_ATTEMPTS: u32 = 5;
-const DEFAULT_BACKOFF: Duration = Duration::from_millis(200);
+const DEFAULT_BACKOFF_MS: u64 = 200;
 const DEFAULT_MAX_IN_FLIGHT: usize = 64;
 const MAX_MAX_IN_FLIGHT: usize = 1024;
 
-use provider_support::number_in;
 pub use provider_support::ConfigError;
+use provider_support::LinkValues;
 
-fn lookup<'a>(config: &'a HashMap<String, String>, key: &str) -> Option<&'a str> {
-    provider_support::link_value(config, key)
-        .map(str::trim)
-        .filter(|value| !value.is_empty())
+/// The link's values, trimmed; a blank one is not given.
+fn values(config: &HashMap<String, String>) -> LinkValues<'_> {
+    LinkValues::new([config]).blank_is_absent()
 }
 
 /// The bootstrap servers of a link (`hosts`, comma separated; 127.0.0.1:9092 when absent).
 pub fn hosts(config: &HashMap<String, String>) -> Result<String, ConfigError> {
-    let raw = lookup(config, HOSTS).unwrap_or(DEFAULT_HOSTS);
+    let raw = values(config).get(HOSTS).unwrap_or(DEFAULT_HOSTS);
     let hosts: Vec<&str> = raw
         .split(',')
         .map(str::trim)
@@ -64,8 +63,9 @@ impl SubscriptionConfig {
         component: &str,
     ) -> Result<Self, ConfigError> {
         let hosts = hosts(config)?;
-        let topics: Vec<String> = lookup(config, TOPIC)
-            .ok_or(ConfigError::Missing(TOPIC))?
+        let values = values(config);
+        let topics: Vec<String> = values
+            .required(TOPIC)?
             .split(',')
             .map(str::trim)
             .filter(|topic| !topic.is_empty())
@@ -74,10 +74,9 @@ impl SubscriptionConfig {
         if topics.is_empty() {
             return Err(ConfigError::Missing(TOPIC));
         }
-        let group = lookup(config, CONSUMER_GROUP)
-            .unwrap_or(component)
-            .to_string();
-        let dlq_topic = lookup(config, DLQ_TOPIC)
+        let group = values.get(CONSUMER_GROUP).unwrap_or(component).to_string();
+        let dlq_topic = values
+            .get(DLQ_TOPIC)
             .map(str::to_string)
             .unwrap_or_else(|| format!("{}.dlq", topics[0]));
         if topics.contains(&dlq_topic) {
@@ -86,18 +85,14 @@ impl SubscriptionConfig {
                 problem: "the dead-letter topic must not be one of the consumed topics".into(),
             });
         }
-        let max_attempts = match lookup(config, MAX_ATTEMPTS) {
-            None => DEFAULT_MAX_ATTEMPTS,
-            Some(raw) => number_in(MAX_ATTEMPTS, raw, 1..=100)?,
-        };
-        let base_backoff = match lookup(config, RETRY_BACKOFF_MS) {
-            None => DEFAULT_BACKOFF,
-            Some(raw) => Duration::from_millis(number_in(RETRY_BACKOFF_MS, raw, 0..=60_000)?),
-        };
-        let max_in_flight = match lookup(config, MAX_IN_FLIGHT) {
-            None => DEFAULT_MAX_IN_FLIGHT,
-            Some(raw) => number_in(MAX_IN_FLIGHT, raw, 1..=MAX_MAX_IN_FLIGHT)?,
-        };
+        let max_attempts = values.number_or(MAX_ATTEMPTS, DEFAULT_MAX_ATTEMPTS, 1..=100)?;
+        let base_backoff = Duration::from_millis(values.number_or(
+            RETRY_BACKOFF_MS,
+            DEFAULT_BACKOFF_MS,
+            0..=60_000,
+        )?);
+        let max_in_flight =
+            values.number_or(MAX_IN_FLIGHT, DEFAULT_MAX_IN_FLIGHT, 1..=MAX_MAX_IN_FLIGHT)?;
         Ok(Self {
             hosts,
             topics,

@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    messaging_kafka::serve::run().await
+    messaging_kafka::serve::serve().await
 }

@@ -59,16 +59,13 @@ impl Subscription {
         consumer
             .subscribe(&topics)
             .with_context(|| format!("failed to subscribe to {topics:?}"))?;
-        let producer: FutureProducer = ClientConfig::new()
-            .set("bootstrap.servers", &config.hosts)
-            .set("client.id", format!("movie-lattice-{component}-dlq"))
-            .set("acks", "all")
-            .set("message.timeout.ms", "30000")
-            .create()
-            .context("failed to create the dead-letter producer")?;
+        let producer: FutureProducer =
+            kafka_settings::producer(&config.hosts, &format!("movie-lattice-{component}-dlq"))
+                .create()
+                .context("failed to create the dead-letter producer")?;
         let cancel = CancellationToken::new();
         info!(%component, topics = ?config.topics, group = %config.group, dlq = %config.dlq_topic, "subscription started");
-        let task = tokio::spawn(run(
+        let task = tokio::spawn(deliver_until_stopped(
             component.to_string(),
             config,
             consumer,
@@ -87,7 +84,9 @@ impl Subscription {
     }
 }
 
-async fn run(
+/// The subscription's task: fetch, deliver (several at once, each key in order), store
+/// offsets as messages settle; on cancel, drain, commit and leave the group.
+async fn deliver_until_stopped(
     component: String,
     config: SubscriptionConfig,
     consumer: StreamConsumer,
@@ -148,7 +147,7 @@ async fn run(
 type Settled = Shared<BoxFuture<'static, bool>>;
 
 /// A finished delivery.
-struct Done {
+struct FinishedDelivery {
     chain: ChainKey,
     sequence: u64,
     offset: i64,
@@ -158,7 +157,7 @@ struct Done {
 /// The deliveries of one subscription: running futures, per-key order, per-partition progress.
 #[derive(Default)]
 struct Deliveries {
-    running: FuturesUnordered<BoxFuture<'static, Done>>,
+    running: FuturesUnordered<BoxFuture<'static, FinishedDelivery>>,
     /// The last delivery started for each key, which the next one of that key waits for.
     chains: HashMap<ChainKey, (u64, Settled)>,
     partitions: HashMap<(String, i32), PartitionProgress>,
@@ -213,7 +212,7 @@ impl Deliveries {
                     && !cancel.is_cancelled()
                     && deliver(&component, &config, &wrpc, &producer, &message, &cancel).await;
                 let _ = settled_tx.send(settled);
-                Done {
+                FinishedDelivery {
                     chain,
                     sequence,
                     offset,
@@ -224,7 +223,7 @@ impl Deliveries {
         );
     }
 
-    fn finish(&mut self, component: &str, consumer: &StreamConsumer, done: Done) {
+    fn finish(&mut self, component: &str, consumer: &StreamConsumer, done: FinishedDelivery) {
         if self
             .chains
             .get(&done.chain)

@@ -21,11 +21,11 @@ const MAX_POOL_SIZE: usize = 256;
 /// Bound on every statement (and on waiting for a free connection) unless
 /// POSTGRES_STATEMENT_TIMEOUT_MS says otherwise: a stuck database turns into an error the
 /// component can report, not a call that never returns.
-pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(5);
+pub const DEFAULT_STATEMENT_TIMEOUT_MS: u64 = 5_000;
 const MAX_STATEMENT_TIMEOUT_MS: u64 = 10 * 60 * 1000;
 
-use provider_support::number_in;
 pub use provider_support::ConfigError;
+use provider_support::LinkValues;
 
 /// A valid connection configuration for one link.
 #[derive(Clone, PartialEq, Eq)]
@@ -62,47 +62,29 @@ impl ConnectionConfig {
         config: &HashMap<String, String>,
         secrets: &HashMap<String, String>,
     ) -> Result<Self, ConfigError> {
-        let lookup = |key: &'static str| -> Option<String> {
-            [secrets, config]
-                .into_iter()
-                .find_map(|map| provider_support::link_value(map, key))
-                .map(str::to_string)
-        };
-        let required = |key: &'static str| -> Result<String, ConfigError> {
-            match lookup(key) {
-                Some(value) if !value.trim().is_empty() => Ok(value),
-                _ => Err(ConfigError::Missing(key)),
-            }
-        };
-
-        let host = required(HOST)?;
-        let port = match lookup(PORT) {
-            None => DEFAULT_PORT,
-            Some(raw) => number_in(PORT, &raw, 1..=u16::MAX)?,
-        };
-        let username = required(USERNAME)?;
+        let values = LinkValues::new([secrets, config]);
+        let host = values.required(HOST)?.to_string();
+        let port = values.number_or(PORT, DEFAULT_PORT, 1..=u16::MAX)?;
+        let username = values.required(USERNAME)?.to_string();
         // An empty password is legitimate (trust authentication), but the key must be there.
-        let password = lookup(PASSWORD).ok_or(ConfigError::Missing(PASSWORD))?;
-        let database = required(DATABASE)?;
-        let tls_required = match lookup(TLS_REQUIRED) {
+        let password = values
+            .get(PASSWORD)
+            .ok_or(ConfigError::Missing(PASSWORD))?
+            .to_string();
+        let database = values.required(DATABASE)?.to_string();
+        let tls_required = match values.get(TLS_REQUIRED) {
             None => false,
-            Some(raw) => parse_bool(&raw).ok_or_else(|| ConfigError::Invalid {
+            Some(raw) => parse_bool(raw).ok_or_else(|| ConfigError::Invalid {
                 key: TLS_REQUIRED,
                 problem: format!("{raw:?} is not true or false"),
             })?,
         };
-        let pool_size = match lookup(POOL_SIZE) {
-            None => DEFAULT_POOL_SIZE,
-            Some(raw) => number_in(POOL_SIZE, &raw, 1..=MAX_POOL_SIZE)?,
-        };
-        let statement_timeout = match lookup(STATEMENT_TIMEOUT_MS) {
-            None => DEFAULT_STATEMENT_TIMEOUT,
-            Some(raw) => Duration::from_millis(number_in(
-                STATEMENT_TIMEOUT_MS,
-                &raw,
-                1..=MAX_STATEMENT_TIMEOUT_MS,
-            )?),
-        };
+        let pool_size = values.number_or(POOL_SIZE, DEFAULT_POOL_SIZE, 1..=MAX_POOL_SIZE)?;
+        let statement_timeout = Duration::from_millis(values.number_or(
+            STATEMENT_TIMEOUT_MS,
+            DEFAULT_STATEMENT_TIMEOUT_MS,
+            1..=MAX_STATEMENT_TIMEOUT_MS,
+        )?);
         if tls_required {
             return Err(ConfigError::Invalid {
                 key: TLS_REQUIRED,
@@ -175,7 +157,10 @@ mod tests {
         assert_eq!(config.port, 5432);
         assert_eq!(config.pool_size, DEFAULT_POOL_SIZE);
         assert!(!config.tls_required);
-        assert_eq!(config.statement_timeout, DEFAULT_STATEMENT_TIMEOUT);
+        assert_eq!(
+            config.statement_timeout,
+            Duration::from_millis(DEFAULT_STATEMENT_TIMEOUT_MS)
+        );
         assert!(!format!("{config:?}").contains("secret"));
     }
 

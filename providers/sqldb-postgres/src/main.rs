@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    sqldb_postgres::serve::run().await
+    sqldb_postgres::serve::serve().await
 }

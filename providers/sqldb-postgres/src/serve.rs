@@ -15,8 +15,8 @@ use crate::{PostgresProvider, StatementError};
 /// The name the provider reports to the host.
 pub const PROVIDER_NAME: &str = "sqldb-postgres-provider";
 
-/// Runs the provider until the host stops it.
-pub async fn run() -> anyhow::Result<()> {
+/// Serves the provider until the host stops it.
+pub async fn serve() -> anyhow::Result<()> {
     provider_support::init_logging(&[]);
     provider_support::serve_provider!(
         PostgresProvider::default(),

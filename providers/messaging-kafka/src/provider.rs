@@ -1,0 +1,110 @@
+//! [`KafkaProvider`]: the provider's state — a subscription per component it delivers to, a
+//! producer per component that publishes — and the operations on it. `serve` connects these
+//! to the host's link lifecycle and to the exported `consumer` interface.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer as _};
+use tokio::sync::{Mutex, RwLock};
+use tracing::{info, warn};
+
+use crate::config::SubscriptionConfig;
+use crate::subscription::Subscription;
+
+/// The provider's state; clones share it.
+#[derive(Clone, Default)]
+pub struct KafkaProvider {
+    /// Subscriptions by the component they deliver to.
+    subscriptions: Arc<Mutex<HashMap<String, Subscription>>>,
+    /// Producers by the component that publishes through them.
+    producers: Arc<RwLock<HashMap<String, FutureProducer>>>,
+}
+
+impl KafkaProvider {
+    /// Subscribes on `component`'s behalf. A new configuration replaces the old
+    /// subscription, which is stopped first so that its in-flight message is committed
+    /// before the new member joins.
+    pub async fn subscribe(
+        &self,
+        component: &str,
+        config: SubscriptionConfig,
+    ) -> anyhow::Result<()> {
+        self.unsubscribe(component).await;
+        let subscription = Subscription::start(component, config)?;
+        self.subscriptions
+            .lock()
+            .await
+            .insert(component.to_string(), subscription);
+        Ok(())
+    }
+
+    /// Stops `component`'s subscription, if any, gracefully.
+    pub async fn unsubscribe(&self, component: &str) {
+        let subscription = self.subscriptions.lock().await.remove(component);
+        if let Some(subscription) = subscription {
+            subscription.stop().await;
+        }
+    }
+
+    /// Lets `component` publish to the brokers `hosts`.
+    pub async fn add_publisher(&self, component: &str, hosts: &str) -> anyhow::Result<()> {
+        let producer: FutureProducer =
+            kafka_settings::producer(hosts, &format!("movie-lattice-{component}"))
+                .create()
+                .context("failed to create the Kafka producer")?;
+        info!(%component, %hosts, "publisher ready");
+        self.producers
+            .write()
+            .await
+            .insert(component.to_string(), producer);
+        Ok(())
+    }
+
+    /// Flushes and forgets `component`'s producer.
+    pub async fn remove_publisher(&self, component: &str) {
+        if let Some(producer) = self.producers.write().await.remove(component) {
+            flush(&producer);
+        }
+    }
+
+    /// Produces `body` to `topic` for `component`; `Err` says why it was not sent.
+    pub async fn publish(&self, component: &str, topic: &str, body: &[u8]) -> Result<(), String> {
+        let producers = self.producers.read().await;
+        let Some(producer) = producers.get(component) else {
+            return Err(format!("no link from {component} to this provider"));
+        };
+        let record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(topic).payload(body);
+        producer
+            .send(record, Duration::from_secs(10))
+            .await
+            .map(|_| ())
+            .map_err(|(err, _)| format!("failed to publish to {topic}: {err}"))
+    }
+
+    /// Stops every subscription gracefully (in-flight deliveries finish, offsets are
+    /// committed, the group is left) and flushes every producer.
+    pub async fn stop_all(&self) {
+        let subscriptions: Vec<Subscription> = self
+            .subscriptions
+            .lock()
+            .await
+            .drain()
+            .map(|(_, subscription)| subscription)
+            .collect();
+        for subscription in subscriptions {
+            subscription.stop().await;
+        }
+        for (_, producer) in self.producers.write().await.drain() {
+            flush(&producer);
+        }
+    }
+}
+
+fn flush(producer: &FutureProducer) {
+    if let Err(err) = producer.flush(Duration::from_secs(10)) {
+        warn!(error = %err, "producer flush failed");
+    }
+}

@@ -1,0 +1,128 @@
+//! The link registry: one connection pool per linked component, built from the link's
+//! configuration when the link arrives, or the reason the link was refused.
+
+use std::collections::HashMap;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use tokio::sync::RwLock;
+use tracing::{info, warn};
+
+use crate::config::{self, ConfigError, ConnectionConfig};
+use crate::statement::StatementError;
+
+/// A linked component's pool, or why its link was refused.
+enum LinkState {
+    Ready(Pool),
+    Refused(String),
+}
+
+/// The pools of the linked components, by component id.
+#[derive(Default)]
+pub struct Links(RwLock<HashMap<String, LinkState>>);
+
+impl Links {
+    /// Handles a new link from component `source_id`: validates its configuration, builds its
+    /// pool and checks that the database accepts the credentials. On error the link is
+    /// remembered as refused (with the reason) and the error is returned.
+    pub async fn add(
+        &self,
+        source_id: &str,
+        config: &HashMap<String, String>,
+        secrets: &HashMap<String, String>,
+    ) -> Result<(), ConfigError> {
+        let result = match ConnectionConfig::from_link(config, secrets) {
+            Ok(parsed) => self.connect(source_id, &parsed).await,
+            Err(err) => Err(err),
+        };
+        let state = match &result {
+            Ok(pool) => LinkState::Ready(pool.clone()),
+            Err(err) => {
+                warn!(component = source_id, error = %err, "link refused");
+                LinkState::Refused(err.to_string())
+            }
+        };
+        if let Some(LinkState::Ready(old)) =
+            self.0.write().await.insert(source_id.to_string(), state)
+        {
+            old.close();
+        }
+        result.map(|_| ())
+    }
+
+    async fn connect(
+        &self,
+        source_id: &str,
+        config: &ConnectionConfig,
+    ) -> Result<Pool, ConfigError> {
+        let manager = Manager::from_config(
+            config.pg_config(),
+            tokio_postgres::NoTls,
+            ManagerConfig {
+                // Fast: a connection whose socket closed is dropped and replaced on checkout.
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(config.pool_size)
+            .wait_timeout(Some(config.statement_timeout))
+            .create_timeout(Some(config.statement_timeout))
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .build()
+            .map_err(|err| ConfigError::Invalid {
+                key: config::POOL_SIZE,
+                problem: err.to_string(),
+            })?;
+        // Wrong credentials or a missing database are configuration errors: refuse the link.
+        // An unreachable server is not: the pool connects once it is back.
+        match pool.get().await {
+            Ok(_) => info!(component = source_id, ?config, "link ready"),
+            Err(deadpool_postgres::PoolError::Backend(err)) if err.as_db_error().is_some() => {
+                let db = err
+                    .as_db_error()
+                    .map(|db| (db.code().code().to_string(), db.message().to_string()));
+                let (code, message) = db.unwrap_or_default();
+                let key = match code.as_str() {
+                    "3D000" => config::DATABASE,
+                    "28P01" | "28000" => config::PASSWORD,
+                    _ => config::USERNAME,
+                };
+                return Err(ConfigError::Invalid {
+                    key,
+                    problem: format!("{message} (SQLSTATE {code})"),
+                });
+            }
+            Err(err) => warn!(component = source_id, ?config, error = %err,
+                "database not reachable yet; the link is kept and connects on first use"),
+        }
+        Ok(pool)
+    }
+
+    /// Forgets a component's link and closes its pool.
+    pub async fn remove(&self, source_id: &str) {
+        if let Some(LinkState::Ready(pool)) = self.0.write().await.remove(source_id) {
+            pool.close();
+        }
+    }
+
+    /// Closes every pool.
+    pub async fn close_all(&self) {
+        for (_, state) in self.0.write().await.drain() {
+            if let LinkState::Ready(pool) = state {
+                pool.close();
+            }
+        }
+    }
+
+    /// The pool of `source_id`'s link; an error names why there is none.
+    pub async fn pool(&self, source_id: &str) -> Result<Pool, StatementError> {
+        match self.0.read().await.get(source_id) {
+            Some(LinkState::Ready(pool)) => Ok(pool.clone()),
+            Some(LinkState::Refused(why)) => Err(StatementError::Unexpected(format!(
+                "the link from {source_id} was refused: {why}"
+            ))),
+            None => Err(StatementError::Unexpected(format!(
+                "no link from component {source_id} to this provider"
+            ))),
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! Running one statement on a link's pool: parameters bound by the statement's declared
+//! types, one retry when the pooled connection or the cached plan had gone stale, and errors
+//! classified as the contract's `query-error`.
+
+use deadpool_postgres::Pool;
+use tracing::warn;
+
+use crate::bindings::wasmcloud::postgres::types::{
+    PgValue, PreparedStatementExecError, QueryError, StatementPrepareError,
+};
+use crate::convert::{param_error_of, Param};
+
+/// Errors of a statement before it reached Postgres or while running it.
+#[derive(Debug, thiserror::Error)]
+pub enum StatementError {
+    #[error("{0}")]
+    InvalidParams(String),
+    #[error("{0}")]
+    InvalidQuery(String),
+    #[error("{0}")]
+    Unexpected(String),
+}
+
+impl From<StatementError> for QueryError {
+    fn from(err: StatementError) -> Self {
+        match err {
+            StatementError::InvalidParams(msg) => QueryError::InvalidParams(msg),
+            StatementError::InvalidQuery(msg) => QueryError::InvalidQuery(msg),
+            StatementError::Unexpected(msg) => QueryError::Unexpected(msg),
+        }
+    }
+}
+
+impl From<StatementError> for PreparedStatementExecError {
+    fn from(err: StatementError) -> Self {
+        PreparedStatementExecError::QueryError(err.into())
+    }
+}
+
+impl From<StatementError> for StatementPrepareError {
+    fn from(err: StatementError) -> Self {
+        StatementPrepareError::Unexpected(err.to_string())
+    }
+}
+
+/// Classifies a tokio-postgres error: Postgres' own errors carry their SQLSTATE.
+pub fn classify(err: tokio_postgres::Error) -> StatementError {
+    if let Some(db) = err.as_db_error() {
+        let mut message = format!(
+            "{}: {} (SQLSTATE {})",
+            db.severity(),
+            db.message(),
+            db.code().code()
+        );
+        if let Some(detail) = db.detail() {
+            message.push_str(&format!("; detail: {detail}"));
+        }
+        return StatementError::InvalidQuery(message);
+    }
+    if let Some(param) = param_error_of(&err) {
+        return StatementError::InvalidParams(param);
+    }
+    StatementError::Unexpected(err.to_string())
+}
+
+/// Converts a statement's parameters, naming the first that cannot be bound.
+pub fn to_params(values: Vec<PgValue>) -> Result<Vec<Param>, StatementError> {
+    values
+        .into_iter()
+        .enumerate()
+        .map(|(i, value)| {
+            Param::new(value).map_err(|err| {
+                StatementError::InvalidParams(format!("parameter ${}: {err}", i + 1))
+            })
+        })
+        .collect()
+}
+
+fn as_sql_refs(params: &[Param]) -> Vec<&(dyn tokio_postgres::types::ToSql + Sync)> {
+    params
+        .iter()
+        .map(|p| p as &(dyn tokio_postgres::types::ToSql + Sync))
+        .collect()
+}
+
+fn check_param_count(expected: usize, got: usize) -> Result<(), StatementError> {
+    if expected == got {
+        Ok(())
+    } else {
+        Err(StatementError::InvalidParams(format!(
+            "the statement takes {expected} parameter(s) but {got} were given"
+        )))
+    }
+}
+
+pub async fn checkout(pool: &Pool) -> Result<deadpool_postgres::Object, StatementError> {
+    pool.get()
+        .await
+        .map_err(|err| StatementError::Unexpected(format!("no database connection: {err}")))
+}
+
+/// What the caller wants of a statement: its rows, or how many rows it affected.
+#[derive(Clone, Copy)]
+pub enum Wanted {
+    Rows,
+    Count,
+}
+
+/// A statement's result, as [`Wanted`].
+pub enum StatementResult {
+    Rows(Vec<tokio_postgres::Row>),
+    Count(u64),
+}
+
+/// How one try at a statement failed: refused before reaching Postgres, or by Postgres.
+enum TryFailure {
+    Refused(StatementError),
+    Postgres(tokio_postgres::Error),
+}
+
+impl From<tokio_postgres::Error> for TryFailure {
+    fn from(err: tokio_postgres::Error) -> Self {
+        Self::Postgres(err)
+    }
+}
+
+/// Whether a failure may go away on a second try: the pooled connection had died, or the
+/// cached prepared statement no longer matches the schema (SQLSTATE 0A000 "cached plan must
+/// not change result type", or parameter types that changed under it).
+fn worth_retrying(err: &tokio_postgres::Error) -> bool {
+    err.is_closed()
+        || err
+            .as_db_error()
+            .is_some_and(|db| matches!(db.code().code(), "0A000" | "26000"))
+        || param_error_of(err).is_some()
+}
+
+/// Schema-changing statements invalidate every prepared statement of the pool.
+fn changes_schema(sql: &str) -> bool {
+    let head: String = sql
+        .trim_start()
+        .chars()
+        .take(8)
+        .collect::<String>()
+        .to_ascii_uppercase();
+    ["CREATE", "DROP", "ALTER"]
+        .iter()
+        .any(|verb| head.starts_with(verb))
+}
+
+/// Runs a statement through the pool's statement cache; retried once, on a fresh connection
+/// and a fresh prepare, when [`worth_retrying`] says so.
+pub async fn execute_with_retry(
+    pool: &Pool,
+    source_id: &str,
+    sql: &str,
+    params: &[Param],
+    wanted: Wanted,
+) -> Result<StatementResult, StatementError> {
+    let mut retried = false;
+    loop {
+        let client = checkout(pool).await?;
+        let result = async {
+            let statement = client.prepare_cached(sql).await?;
+            check_param_count(statement.params().len(), params.len())
+                .map_err(TryFailure::Refused)?;
+            let outcome = match wanted {
+                Wanted::Rows => {
+                    StatementResult::Rows(client.query(&statement, &as_sql_refs(params)).await?)
+                }
+                Wanted::Count => {
+                    StatementResult::Count(client.execute(&statement, &as_sql_refs(params)).await?)
+                }
+            };
+            Ok::<_, TryFailure>(outcome)
+        }
+        .await;
+        match result {
+            Ok(outcome) => {
+                if changes_schema(sql) {
+                    pool.manager().statement_caches.clear();
+                }
+                return Ok(outcome);
+            }
+            Err(TryFailure::Refused(statement_error)) => return Err(statement_error),
+            Err(TryFailure::Postgres(err)) if !retried && worth_retrying(&err) => {
+                warn!(component = source_id, error = %err, "statement failed; retrying on a fresh connection");
+                client.statement_cache.remove(sql, &[]);
+                if err.is_closed() {
+                    // Let the pool drop the dead connection instead of recycling it.
+                    let _ = deadpool_postgres::Object::take(client);
+                }
+                retried = true;
+            }
+            Err(TryFailure::Postgres(err)) => return Err(classify(err)),
+        }
+    }
+}
