@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use deadpool_postgres::Pool;
-use movie_domain::RatingCommand;
+use movie_domain::{Rating, RatingCommand};
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::error::KafkaError;
 use rdkafka::types::RDKafkaErrorCode;
@@ -294,7 +294,7 @@ impl Plan {
         let mut last = HashMap::with_capacity(commands.len());
         for (index, command) in commands.iter().enumerate() {
             let (target, user) = match command {
-                RatingCommand::Put { target, user, .. }
+                RatingCommand::Put(Rating { target, user, .. })
                 | RatingCommand::Delete { target, user } => (target, user),
             };
             last.insert((target, user), index);
@@ -302,11 +302,11 @@ impl Plan {
         let mut plan = Self::default();
         for (index, command) in commands.iter().enumerate() {
             match command {
-                RatingCommand::Put {
+                RatingCommand::Put(Rating {
                     target,
                     user,
                     value,
-                } if last.get(&(target, user)) == Some(&index) => {
+                }) if last.get(&(target, user)) == Some(&index) => {
                     plan.puts.push(target, user);
                     plan.puts.values.push(i16::from(value.get()));
                 }

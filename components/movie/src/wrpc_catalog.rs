@@ -4,7 +4,7 @@
 
 use catalog_types::{Aggregate, Metadata as StoredMetadata, ServiceError};
 use movie_api::Catalog;
-use movie_domain::{Metadata, MetadataId, NewMetadata, RatingTarget, RatingValue, UserId};
+use movie_domain::{Metadata, MetadataId, NewMetadata, Rating, RatingTarget, UserId};
 
 use crate::bindings::movie::catalog::{metadata, rating};
 use crate::bindings::wrpc::rpc::error::Error as RpcError;
@@ -43,17 +43,12 @@ impl Catalog for WrpcCatalog {
         service_answer("metadata", metadata::ping())
     }
 
-    fn put_rating(
-        &self,
-        target: &RatingTarget,
-        user: &UserId,
-        value: RatingValue,
-    ) -> Result<(), ServiceError> {
+    fn put_rating(&self, value: &Rating) -> Result<(), ServiceError> {
         let call = rating::put(
-            target.record_type.as_str(),
-            target.record_id.as_str(),
-            user.as_str(),
-            value.get(),
+            value.target.record_type.as_str(),
+            value.target.record_id.as_str(),
+            value.user.as_str(),
+            value.value.get(),
         );
         service_answer("rating", call)
     }

@@ -25,7 +25,7 @@ use bindings::exports::movie::catalog::rating::Guest as RatingGuest;
 use bindings::exports::wasmcloud::messaging::handler::Guest as HandlerGuest;
 use bindings::wasmcloud::messaging::types::BrokerMessage;
 use catalog_types::{Aggregate, ServiceError};
-use movie_domain::{RatingCommand, RatingTarget, RatingValue, UserId};
+use movie_domain::{Rating, RatingCommand, RatingTarget, RatingValue, UserId};
 use postgres_guest::types::PgValue;
 use postgres_guest::{execute, text, DbError};
 
@@ -44,12 +44,12 @@ struct RatingService;
 
 bindings::export!(RatingService with_types_in bindings);
 
-fn put_rating(target: &RatingTarget, user: &UserId, value: RatingValue) -> Result<(), DbError> {
+fn put_rating(rating: &Rating) -> Result<(), DbError> {
     let params = [
-        text(target.record_type.as_str()),
-        text(target.record_id.as_str()),
-        text(user.as_str()),
-        PgValue::Int2(i16::from(value.get())),
+        text(rating.target.record_type.as_str()),
+        text(rating.target.record_id.as_str()),
+        text(rating.user.as_str()),
+        PgValue::Int2(i16::from(rating.value.get())),
     ];
     execute(UPSERT, &params).map(|_| ())
 }
@@ -86,10 +86,12 @@ impl RatingGuest for RatingService {
         user_id: String,
         value: u8,
     ) -> Result<(), ServiceError> {
-        let target = RatingTarget::parse(record_type, record_id)?;
-        let user = UserId::parse(user_id)?;
-        let value = RatingValue::new(i64::from(value))?;
-        Ok(put_rating(&target, &user, value)?)
+        let rating = Rating {
+            target: RatingTarget::parse(record_type, record_id)?,
+            user: UserId::parse(user_id)?,
+            value: RatingValue::new(i64::from(value))?,
+        };
+        Ok(put_rating(&rating)?)
     }
 
     fn delete(record_type: String, record_id: String, user_id: String) -> Result<(), ServiceError> {
@@ -128,11 +130,7 @@ impl HandlerGuest for RatingService {
     fn handle_message(msg: BrokerMessage) -> Result<(), String> {
         let command = RatingCommand::from_event(&msg.body).map_err(handler_verdict::rejected)?;
         match command {
-            RatingCommand::Put {
-                target,
-                user,
-                value,
-            } => put_rating(&target, &user, value),
+            RatingCommand::Put(rating) => put_rating(&rating),
             // Deleting a missing rating is not an error for an event (replays are harmless).
             RatingCommand::Delete { target, user } => delete_rating(&target, &user).map(|_| ()),
         }

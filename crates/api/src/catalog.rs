@@ -2,7 +2,7 @@
 //! The gateway component implements it with wRPC calls; tests implement it in memory.
 
 use catalog_types::{Aggregate, Metadata as StoredMetadata, ServiceError};
-use movie_domain::{Metadata, MetadataId, NewMetadata, RatingTarget, RatingValue, UserId};
+use movie_domain::{Metadata, MetadataId, NewMetadata, Rating, RatingTarget, UserId};
 
 /// The services behind the gateway, one method per call of `movie:catalog`. Arguments are
 /// already valid; answers are what the service stored, passed on as they are. A service that
@@ -12,12 +12,7 @@ pub trait Catalog {
     fn put_metadata(&self, metadata: Metadata) -> Result<StoredMetadata, ServiceError>;
     fn create_metadata(&self, metadata: NewMetadata) -> Result<StoredMetadata, ServiceError>;
     fn ping_metadata(&self) -> Result<(), ServiceError>;
-    fn put_rating(
-        &self,
-        target: &RatingTarget,
-        user: &UserId,
-        value: RatingValue,
-    ) -> Result<(), ServiceError>;
+    fn put_rating(&self, rating: &Rating) -> Result<(), ServiceError>;
     fn delete_rating(&self, target: &RatingTarget, user: &UserId) -> Result<(), ServiceError>;
     fn aggregate(&self, target: &RatingTarget) -> Result<Option<Aggregate>, ServiceError>;
     fn ping_rating(&self) -> Result<(), ServiceError>;

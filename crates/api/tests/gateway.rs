@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use catalog_types::{Aggregate, Metadata as StoredMetadata, ServiceError};
 use movie_api::{handle, Catalog, Method, Request, Response, MAX_BODY_BYTES};
-use movie_domain::{Metadata, MetadataId, NewMetadata, RatingTarget, RatingValue, UserId};
+use movie_domain::{Metadata, MetadataId, NewMetadata, Rating, RatingTarget, UserId};
 use serde_json::{json, Value};
 
 #[derive(Default)]
@@ -62,23 +62,16 @@ impl Catalog for FakeCatalog {
         Self::ping(self.metadata_down)
     }
 
-    fn put_rating(
-        &self,
-        target: &RatingTarget,
-        user: &UserId,
-        value: RatingValue,
-    ) -> Result<(), ServiceError> {
+    fn put_rating(&self, rating: &Rating) -> Result<(), ServiceError> {
         if self.rating_down {
             return Err(down());
         }
-        self.ratings.borrow_mut().insert(
-            (
-                target.record_type.to_string(),
-                target.record_id.to_string(),
-                user.to_string(),
-            ),
-            value.get(),
+        let key = (
+            rating.target.record_type.to_string(),
+            rating.target.record_id.to_string(),
+            rating.user.to_string(),
         );
+        self.ratings.borrow_mut().insert(key, rating.value.get());
         Ok(())
     }
 

@@ -2,17 +2,13 @@
 
 use serde::Deserialize;
 
-use crate::{RatingTarget, RatingValue, UserId, ValidationError};
+use crate::{Rating, RatingTarget, RatingValue, UserId, ValidationError};
 
 /// A valid rating event: what it asks the rating service to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RatingCommand {
-    /// Create or replace `user`'s rating of `target`.
-    Put {
-        target: RatingTarget,
-        user: UserId,
-        value: RatingValue,
-    },
+    /// Create or replace a user's rating.
+    Put(Rating),
     /// Remove `user`'s rating of `target` (a missing rating is not an error for an event).
     Delete { target: RatingTarget, user: UserId },
 }
@@ -62,11 +58,11 @@ impl RatingCommand {
                     Some(other) => return Err(RatingValue::refused(other).into()),
                     None => return Err(ValidationError::missing("value").into()),
                 };
-                Ok(Self::Put {
+                Ok(Self::Put(Rating {
                     target,
                     user,
                     value,
-                })
+                }))
             }
             Some("delete") => Ok(Self::Delete { target, user }),
             Some(other) => Err(ValidationError::new(
@@ -89,7 +85,7 @@ mod tests {
             br#"{"userId":"u1","recordId":"m1","recordType":"movie","value":4,"providerId":"p","eventType":"put"}"#,
         )
         .expect("valid put");
-        assert!(matches!(put, RatingCommand::Put { value, .. } if value.get() == 4));
+        assert!(matches!(put, RatingCommand::Put(rating) if rating.value.get() == 4));
         let delete = RatingCommand::from_event(
             br#"{"userId":"u1","recordId":"m1","recordType":"movie","value":99,"eventType":"delete"}"#,
         )

@@ -8,7 +8,7 @@
 //!   ([`MetadataId`], [`RecordId`], [`UserId`]), [`RecordType`], [`Title`], [`Director`],
 //!   [`Description`] — and their limits (`*_MAX_CHARS`).
 //! - `metadata`: [`Metadata`] and [`NewMetadata`], built only by their `parse`.
-//! - `rating`: [`RatingValue`], [`RatingTarget`] (what a rating is about) and the
+//! - `rating`: [`Rating`] (a user's [`RatingValue`] of a [`RatingTarget`]) and the
 //!   [`Aggregate`] of a record's ratings.
 //! - `event`: [`RatingCommand`], a Kafka rating event parsed into what it asks for.
 //! - [`ValidationError`]: why a value was refused, naming the field.
@@ -26,7 +26,7 @@ pub use fields::{
     KEY_MAX_CHARS, NAME_MAX_CHARS, RECORD_TYPE_MAX_CHARS,
 };
 pub use metadata::{Metadata, NewMetadata};
-pub use rating::{Aggregate, RatingTarget, RatingValue};
+pub use rating::{Aggregate, Rating, RatingTarget, RatingValue};
 
 /// Why a value was refused; the message is meant for the client.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::{RecordId, RecordType, ValidationError};
+use crate::{RecordId, RecordType, UserId, ValidationError};
 
 /// A rating value: an integer from 1 to 5.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -71,6 +71,14 @@ impl RatingTarget {
             record_id: RecordId::from(id),
         }
     }
+}
+
+/// One user's rating of one record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rating {
+    pub target: RatingTarget,
+    pub user: UserId,
+    pub value: RatingValue,
 }
 
 /// The ratings of one record: their exact mean and how many users rated.

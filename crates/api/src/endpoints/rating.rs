@@ -2,7 +2,7 @@
 //! `?id=<recordId>&type=<recordType>` (and `userId`, `value` for the writes).
 
 use catalog_types::Aggregate;
-use movie_domain::{RatingTarget, RatingValue, RecordId, RecordType, UserId};
+use movie_domain::{Rating, RatingTarget, RatingValue, RecordId, RecordType, UserId};
 use serde::Serialize;
 
 use crate::query::Query;
@@ -21,10 +21,12 @@ pub fn get(query: &Query, catalog: &impl Catalog) -> Result<Response, ApiError> 
 }
 
 pub fn put(query: &Query, catalog: &impl Catalog) -> Result<Response, ApiError> {
-    let target = target(query)?;
-    let user = query.required("userId", UserId::parse)?;
-    let value = query.required("value", |raw| RatingValue::parse(&raw))?;
-    catalog.put_rating(&target, &user, value)?;
+    let rating = Rating {
+        target: target(query)?,
+        user: query.required("userId", UserId::parse)?,
+        value: query.required("value", |raw| RatingValue::parse(&raw))?,
+    };
+    catalog.put_rating(&rating)?;
     Ok(Response::empty(204))
 }
 
