@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use movie_e2e::{
-    deploy_manifest, encode, eventually, get, project_root, request, require_app, unique,
-    wait_until_serving, wash,
+    deploy_manifest, encode, eventually, get, project_root, unique, wait_until_serving, wash,
+    TestApp,
 };
 use serde_json::json;
 use serde_yaml_ng::Value;
@@ -55,25 +55,15 @@ impl Drop for Restore {
 
 #[test]
 fn without_the_rating_service_movies_degrade_and_health_says_so() {
-    require_app();
+    let app = TestApp::deployed();
     let id = unique("degraded");
     let metadata =
         json!({"id": id, "title": "Alphaville", "description": "", "director": "Jean-Luc Godard"});
-    let body = serde_json::to_vec(&metadata).expect("JSON");
-    assert_eq!(
-        request("PUT", "/metadata", Some(&body))
-            .expect("PUT")
-            .status,
-        200
-    );
-    let rate = format!("/rating?id={}&type=movie&userId=anna&value=4", encode(&id));
-    assert_eq!(
-        request("PUT", &rate, None).expect("PUT /rating").status,
-        204
-    );
+    app.put_metadata(&metadata).assert_status(200);
+    app.rate(&id, "anna", 4).assert_status(204);
     let movie_path = format!("/movie?id={}", encode(&id));
     let whole = json!({"metadata": metadata, "rating": {"average": 4.0, "count": 1}});
-    assert_eq!(get(&movie_path).expect("GET").json().expect("JSON"), whole);
+    assert_eq!(app.movie(&id).json_with(200), whole);
 
     let path = project_root().join(".lattice/tmp/wadm-without-rating.yaml");
     std::fs::write(&path, manifest_without_rating().expect("manifest")).expect("write manifest");
@@ -93,26 +83,14 @@ fn without_the_rating_service_movies_degrade_and_health_says_so() {
         },
     )
     .expect("degraded health");
-    let health = get("/healthz").expect("GET /healthz");
-    assert_eq!(health.status, 503);
-    let report = health.json().expect("JSON health");
+    let report = app.health().json_with(503);
     assert_eq!(report["status"], "degraded", "{report}");
     assert_eq!(report["checks"]["metadata"], "ok", "{report}");
     let why = report["checks"]["rating"].as_str().unwrap_or_default();
     assert!(why.contains("rating service"), "{report}");
 
-    let movie = get(&movie_path).expect("GET /movie");
-    assert_eq!(
-        movie.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&movie.body)
-    );
-    assert_eq!(movie.json().expect("JSON"), json!({"metadata": metadata}));
-
-    let rating = get(&format!("/rating?id={}&type=movie", encode(&id))).expect("GET /rating");
-    assert_eq!(rating.status, 503);
-    assert!(rating.json().expect("JSON error")["error"].is_string());
+    assert_eq!(app.movie(&id).json_with(200), json!({"metadata": metadata}));
+    assert!(app.rating(&id).json_with(503)["error"].is_string());
 
     drop(restore);
     eventually("the rating to come back", Duration::from_secs(60), || {

@@ -6,7 +6,7 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use movie_e2e::kafka::rating_aggregate;
-use movie_e2e::{get, request, require_app, script, unique, wait_until_serving};
+use movie_e2e::{script, unique, wait_until_serving, TestApp};
 use serde_json::json;
 
 fn listening(port: u16) -> bool {
@@ -15,18 +15,11 @@ fn listening(port: u16) -> bool {
 
 #[test]
 fn a_lattice_restart_keeps_stored_data() {
-    require_app();
+    let app = TestApp::deployed();
     let id = unique("survivor");
     let movie = json!({"id": id, "title": "Stalker", "description": "", "director": "Tarkovsky"});
-    let put = request("PUT", "/metadata", Some(movie.to_string().as_bytes())).expect("PUT");
-    assert_eq!(put.status, 200);
-    let rated = request(
-        "PUT",
-        &format!("/rating?id={id}&type=movie&userId=u&value=4"),
-        None,
-    )
-    .expect("PUT rating");
-    assert_eq!(rated.status, 204);
+    app.put_metadata(&movie).assert_status(200);
+    app.rate(&id, "u", 4).assert_status(204);
 
     script("down").expect("make down");
     for (port, what) in [(8000, "HTTP ingress"), (4222, "NATS"), (9092, "Kafka")] {
@@ -49,9 +42,7 @@ fn a_lattice_restart_keeps_stored_data() {
     script("lattice").expect("lattice start");
     // wadm kept the deployment in JetStream: the app comes back without a new deploy.
     wait_until_serving().expect("the app serves again");
-    let read = get(&format!("/metadata?id={id}")).expect("GET");
-    assert_eq!(read.status, 200);
-    assert_eq!(read.json().expect("json"), movie);
+    assert_eq!(app.metadata(&id).json_with(200), movie);
     let aggregate = rating_aggregate(&id).expect("rating kept");
     assert_eq!(aggregate["count"], 1);
     assert_eq!(aggregate["average"], 4.0);

@@ -4,7 +4,8 @@
 //! answer: no 5xx, only documented status codes, content types and headers, bodies that match
 //! the response schemas, 4xx for schema-invalid input, and 405 with `Allow` for other methods.
 
-use movie_e2e::{get, project_root, request, require_app, tool, API};
+use movie_e2e::{project_root, tool, TestApp, API};
+use serde_json::json;
 
 /// The document as kept in the repository.
 fn document_in_repo() -> String {
@@ -18,23 +19,16 @@ unsupported_method";
 
 #[test]
 fn the_running_api_conforms_to_its_openapi_document() {
-    require_app();
+    let app = TestApp::deployed();
     let document_text = document_in_repo();
     // The document's examples name movie tt0068646 rated by alice: make them exist, so that the
     // example requests reach the 200 answers and not only the 404s.
     let godfather =
-        br#"{"id":"tt0068646","title":"The Godfather","director":"Francis Ford Coppola"}"#;
-    let stored = request("PUT", "/metadata", Some(godfather)).expect("PUT /metadata");
-    assert_eq!(stored.status, 200);
-    let rated = request(
-        "PUT",
-        "/rating?id=tt0068646&type=movie&userId=alice&value=5",
-        None,
-    )
-    .expect("PUT /rating");
-    assert_eq!(rated.status, 204);
+        json!({"id": "tt0068646", "title": "The Godfather", "director": "Francis Ford Coppola"});
+    app.put_metadata(&godfather).assert_status(200);
+    app.rate("tt0068646", "alice", 5).assert_status(204);
 
-    let served = get("/openapi.json").expect("GET /openapi.json");
+    let served = app.get("/openapi.json");
     assert_eq!(
         String::from_utf8_lossy(&served.body),
         document_text,

@@ -1,12 +1,11 @@
 //! The platform slice: wadm.yaml deployed on a real lattice, the gateway answering through the
 //! HTTP ingress.
 
-use movie_e2e::{get, request, require_app, wash};
+use movie_e2e::{wash, TestApp};
 
 #[test]
 fn healthz_answers_ok_through_the_ingress() {
-    require_app();
-    let response = get("/healthz").expect("GET /healthz");
+    let response = TestApp::deployed().health();
     assert_eq!(response.status, 200);
     assert_eq!(response.header("content-type"), Some("application/json"));
     assert_eq!(
@@ -17,9 +16,9 @@ fn healthz_answers_ok_through_the_ingress() {
 
 #[test]
 fn unknown_paths_get_a_json_404() {
-    require_app();
+    let app = TestApp::deployed();
     for path in ["/nope", "/movies", "/healthz/extra", "/openapi"] {
-        let response = get(path).expect("GET unknown path");
+        let response = app.get(path);
         assert_eq!(response.status, 404, "{path}");
         let body = response.json().expect("JSON error body");
         let message = body["error"].as_str().unwrap_or_default();
@@ -29,13 +28,13 @@ fn unknown_paths_get_a_json_404() {
 
 #[test]
 fn the_root_lists_the_api_and_the_openapi_document_is_served() {
-    require_app();
-    let index = get("/").expect("GET /").json().expect("JSON index");
+    let app = TestApp::deployed();
+    let index = app.get("/").json_with(200);
     assert_eq!(index["openapi"], "/openapi.json");
     let endpoints = index["endpoints"].as_array().cloned().unwrap_or_default();
     assert!(endpoints.iter().any(|e| e == "GET /movie"), "{index}");
 
-    let response = get("/openapi.json").expect("GET /openapi.json");
+    let response = app.get("/openapi.json");
     assert_eq!(response.status, 200);
     assert_eq!(response.header("content-type"), Some("application/json"));
     let document = response.json().expect("JSON document");
@@ -48,8 +47,7 @@ fn the_root_lists_the_api_and_the_openapi_document_is_served() {
 
 #[test]
 fn wrong_method_gets_405_with_allow() {
-    require_app();
-    let response = request("POST", "/healthz", Some(b"{}")).expect("POST /healthz");
+    let response = TestApp::deployed().send("POST", "/healthz", Some(b"{}"));
     assert_eq!(response.status, 405);
     assert_eq!(response.header("allow"), Some("GET, HEAD"));
     assert!(response.json().expect("JSON error body")["error"].is_string());
@@ -57,7 +55,7 @@ fn wrong_method_gets_405_with_allow() {
 
 #[test]
 fn the_lattice_has_a_host_running_the_gateway() {
-    require_app();
+    TestApp::deployed();
     let hosts: serde_json::Value =
         serde_json::from_str(&wash(&["get", "hosts", "-o", "json"]).expect("wash get hosts"))
             .expect("hosts JSON");

@@ -1,0 +1,125 @@
+//! The lattice under test: starting it through the project's scripts, deploying `wadm.yaml`
+//! with `wash app deploy`, and waiting until wadm and the ingress say it serves.
+
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+
+use crate::scripts::{project_root, script, wash};
+use crate::APP;
+
+/// What `wash app list` says of the app, if it exists.
+fn app_entry() -> anyhow::Result<Option<serde_json::Value>> {
+    let listing: serde_json::Value =
+        serde_json::from_str(&wash(&["app", "list", "-o", "json"])?).context("app list JSON")?;
+    Ok(listing["applications"]
+        .as_array()
+        .and_then(|apps| apps.iter().find(|app| app["name"] == APP))
+        .cloned())
+}
+
+/// The deployment status wadm reports for the app (e.g. "deployed"), if the app exists.
+pub fn app_status() -> anyhow::Result<Option<String>> {
+    Ok(app_entry()?.and_then(|app| {
+        app["detailed_status"]["status"]["type"]
+            .as_str()
+            .map(str::to_string)
+    }))
+}
+
+/// Polls `check` until it returns `Ok(true)` or `timeout` passes.
+pub fn eventually(
+    what: &str,
+    timeout: Duration,
+    mut check: impl FnMut() -> anyhow::Result<bool>,
+) -> anyhow::Result<()> {
+    let deadline = Instant::now() + timeout;
+    let mut last = None;
+    loop {
+        match check() {
+            Ok(true) => return Ok(()),
+            Ok(false) => {}
+            Err(err) => last = Some(err),
+        }
+        if Instant::now() >= deadline {
+            let why = last
+                .map(|err| format!(": last error: {err:#}"))
+                .unwrap_or_default();
+            bail!("timed out after {timeout:?} waiting for {what}{why}");
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+/// Starts the lattice if needed and deploys wadm.yaml with `wash app deploy`, once per test
+/// binary. Every test that talks to the API calls this first.
+pub fn deployed_app() -> &'static Result<(), String> {
+    static DEPLOYED: OnceLock<Result<(), String>> = OnceLock::new();
+    DEPLOYED.get_or_init(|| deploy().map_err(|err| format!("{err:#}")))
+}
+
+fn deploy() -> anyhow::Result<()> {
+    script("lattice")?;
+    // Deploying the same manifest again restarts its workloads: only deploy when what runs is
+    // not this wadm.yaml (tests/tests/deploy.rs redeploys on purpose).
+    if deployed_version()? != Some(manifest_version()?) {
+        deploy_manifest()?;
+    }
+    wait_until_serving()
+}
+
+/// `wash app deploy wadm.yaml --replace`, as a user would.
+pub fn deploy_manifest() -> anyhow::Result<()> {
+    wash(&["app", "deploy", "wadm.yaml", "--replace"]).map(|_| ())
+}
+
+/// Waits until wadm reports the app Deployed and the ingress answers `/healthz` with 200 three
+/// times in a row: right after a deploy, components that are about to be restarted can still
+/// answer once.
+pub fn wait_until_serving() -> anyhow::Result<()> {
+    eventually("the app to be Deployed", Duration::from_secs(90), || {
+        Ok(app_status()?.as_deref() == Some("deployed"))
+    })?;
+    let mut healthy_in_a_row = 0;
+    eventually(
+        "the HTTP ingress to answer /healthz with 200, three times in a row",
+        Duration::from_secs(60),
+        || {
+            if crate::http::get("/healthz")
+                .map(|r| r.status == 200)
+                .unwrap_or(false)
+            {
+                healthy_in_a_row += 1;
+            } else {
+                healthy_in_a_row = 0;
+            }
+            Ok(healthy_in_a_row >= 3)
+        },
+    )
+}
+
+/// The version annotation of wadm.yaml.
+pub fn manifest_version() -> anyhow::Result<String> {
+    let manifest = std::fs::read_to_string(project_root().join("wadm.yaml"))?;
+    manifest
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("version:"))
+        .map(|version| version.trim().to_string())
+        .context("wadm.yaml has no version annotation")
+}
+
+/// The version of the app wadm has deployed, if any.
+pub fn deployed_version() -> anyhow::Result<Option<String>> {
+    if app_status()?.as_deref() != Some("deployed") {
+        return Ok(None);
+    }
+    Ok(app_entry()?.and_then(|app| app["deployed_version"].as_str().map(str::to_string)))
+}
+
+/// Panics with the deployment error, for use at the top of a test.
+pub fn require_app() {
+    if let Err(err) = deployed_app() {
+        panic!("the app could not be deployed: {err}");
+    }
+}
