@@ -57,6 +57,14 @@ pub fn link_value<'a>(config: &'a HashMap<String, String>, key: &str) -> Option<
         .map(String::as_str)
 }
 
+/// A link configuration from `(key, value)` pairs, as tests and tools write one.
+pub fn link_config(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    pairs
+        .iter()
+        .map(|(key, value)| (key.to_string(), value.to_string()))
+        .collect()
+}
+
 /// A link's configuration, read by key: from each source in turn (a link's secrets before its
 /// config), each matched by [`link_value`].
 pub struct LinkValues<'a> {
@@ -181,10 +189,7 @@ mod tests {
 
     #[test]
     fn keys_match_exactly_first_then_in_any_case() {
-        let config: HashMap<String, String> = [("Topic", "a"), ("topic", "b"), ("HOSTS", "h")]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let config = link_config(&[("Topic", "a"), ("topic", "b"), ("HOSTS", "h")]);
         assert_eq!(link_value(&config, "topic"), Some("b"));
         assert_eq!(link_value(&config, "hosts"), Some("h"));
         assert_eq!(link_value(&config, "group"), None);
@@ -192,14 +197,8 @@ mod tests {
 
     #[test]
     fn values_come_from_the_first_source_that_has_them() {
-        let map = |pairs: &[(&str, &str)]| -> HashMap<String, String> {
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect()
-        };
-        let secrets = map(&[("PASSWORD", ""), ("PORT", "6000")]);
-        let config = map(&[("PASSWORD", "from config"), ("SIZE", " 9 "), ("NAME", "  ")]);
+        let secrets = link_config(&[("PASSWORD", ""), ("PORT", "6000")]);
+        let config = link_config(&[("PASSWORD", "from config"), ("SIZE", " 9 "), ("NAME", "  ")]);
         let values = LinkValues::new([&secrets, &config]);
         assert_eq!(
             values.get("password"),

@@ -130,12 +130,7 @@ impl RetryPolicy {
 mod tests {
     use super::*;
 
-    fn map(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use provider_support::link_config as map;
 
     #[test]
     fn defaults_follow_the_topic_and_component() {

@@ -134,12 +134,7 @@ fn parse_bool(raw: &str) -> Option<bool> {
 mod tests {
     use super::*;
 
-    fn map(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use provider_support::link_config as map;
 
     fn full() -> HashMap<String, String> {
         map(&[
