@@ -46,6 +46,10 @@ export WASH_KEYS="$STATE_DIR/keys"
 export WASMCLOUD_NATS_HOST="$NATS_HOST" WASMCLOUD_NATS_PORT="$NATS_PORT"
 
 mkdir -p "$CACHE_DIR" "$TOOLS_DIR" "$PID_DIR" "$LOG_DIR" "$BUILD_DIR" "$TMPDIR" "$WASH_KEYS"
+# The target directory as seen from the checkout: where `wash build` in a provider's folder
+# finds the binary (providers/*/wasmcloud.toml `target_path`).
+[[ "$(readlink "$STATE_DIR/target" 2>/dev/null)" == "$CARGO_TARGET_DIR" ]] ||
+  ln -sfn "$CARGO_TARGET_DIR" "$STATE_DIR/target"
 
 # package_names DIR: the package names of the crates under DIR/*.
 package_names() {

@@ -1,4 +1,4 @@
-//! The provider binary the host starts (packaged as build/sqldb-postgres.par.gz).
+//! The provider binary the host starts (packaged as build/sqldb-postgres-provider.par.gz).
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
