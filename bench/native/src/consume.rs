@@ -69,7 +69,7 @@ struct Totals {
     batches: u64,
 }
 
-pub async fn run(args: Args) -> anyhow::Result<()> {
+pub async fn consume(args: Args) -> anyhow::Result<()> {
     let pool = crate::pool(&args.rating_db, 1).context("rating database")?;
     let consumer: StreamConsumer = ClientConfig::new()
         .set("bootstrap.servers", &args.brokers)

@@ -7,6 +7,8 @@
 //! - `consume`: the rating events from Kafka (the Kafka provider + rating component) applied to
 //!   Postgres in batches.
 //!
+//! One module per path (`serve.rs`, `consume.rs`); this file parses the command line.
+//!
 //! For benchmarking only; the product is the lattice.
 
 #![forbid(unsafe_code)]
@@ -40,8 +42,8 @@ enum Command {
 async fn main() -> anyhow::Result<()> {
     init_logging();
     match Cli::parse().command {
-        Command::Serve(args) => serve::run(args).await,
-        Command::Consume(args) => consume::run(args).await,
+        Command::Serve(args) => serve::serve(args).await,
+        Command::Consume(args) => consume::consume(args).await,
     }
 }
 

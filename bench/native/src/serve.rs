@@ -56,7 +56,7 @@ struct Pools {
     rating: Pool,
 }
 
-pub async fn run(args: Args) -> anyhow::Result<()> {
+pub async fn serve(args: Args) -> anyhow::Result<()> {
     let size = usize::from(args.pool_size);
     let pools = Pools {
         metadata: crate::pool(&args.metadata_db, size).context("metadata database")?,

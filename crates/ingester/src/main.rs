@@ -4,6 +4,9 @@
 //! movie-ingester send ratings.json          # JSON array or JSON lines
 //! movie-ingester topics                     # create `ratings` and `ratings.dlq` if missing
 //! ```
+//!
+//! The library (`lib.rs`) reads event files into keyed messages; this binary produces them
+//! (with `kafka-settings`' producer) and creates topics.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

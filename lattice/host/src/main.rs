@@ -2,6 +2,9 @@
 //!
 //! Options follow the official host: each flag can also be set with the `WASMCLOUD_*`
 //! environment variable of the same meaning, and labels with `WASMCLOUD_LABEL_<key>=<value>`.
+//!
+//! `options.rs` holds the command line; this file builds the host from it, runs it and stops
+//! it cleanly on Ctrl-C / SIGTERM.
 
 mod options;
 

@@ -106,6 +106,17 @@ mod tests {
             schemas["RecordType"]["pattern"],
             format!("^[a-z0-9_-]{{1,{RECORD_TYPE_MAX_CHARS}}}$")
         );
+        // The prose says the same numbers.
+        let described = |schema: &str| {
+            schemas[schema]["description"]
+                .as_str()
+                .unwrap_or_default()
+                .replace(',', "")
+        };
+        assert!(described("Key").contains(&format!("1-{KEY_MAX_CHARS}")));
+        assert!(described("RecordType").contains(&format!("1-{RECORD_TYPE_MAX_CHARS}")));
+        assert!(described("Name").contains(&format!("1-{NAME_MAX_CHARS}")));
+        assert!(described("Description").contains(&DESCRIPTION_MAX_CHARS.to_string()));
         assert_eq!(
             schemas["RatingValue"]["minimum"],
             movie_domain::RatingValue::MIN
