@@ -16,6 +16,13 @@
 #   (src/wasmbus/config.rs). When the host stops, the watchers' consumers close and each
 #   retry fails at once: measured, 6.4 million log lines (1.9 GB) in the 10 s before
 #   `make down` gave up and killed the host. Fix: wait a second before the next try.
+# - wasmcloud-host 0.27.1 loses links put while a binary provider starts (src/wasmbus/mod.rs):
+#   it announces "provider started" once the process is spawned, wadm answers by putting the
+#   provider's links, and the host publishes them before the provider has subscribed, so they
+#   are dropped; the provider then refuses that component's calls ("no link") until the link is
+#   put again. Seen after redeploys, on either provider. Fix: once the provider answers its
+#   health check (its subscriptions are up by then), send it every link it is part of again;
+#   the provider SDK ignores the ones it already has.
 # - wrpc-transport-nats 0.29.0 (the version wasmcloud-host 0.27.1 and wasmcloud-provider-sdk
 #   0.17.1 are built on) loses wRPC messages under load: its demultiplexing task `select!`s at
 #   random between "register a subscription" commands and incoming NATS messages, so a reply can
@@ -32,7 +39,7 @@ source "$(dirname "$0")/env.sh"
 
 PATCHED_DIR="${MOVIE_LATTICE_PATCHED:-$ROOT/.patched}"
 # Bump when an edit below changes, so that existing checkouts re-derive their copy.
-PATCH_REVISION=6
+PATCH_REVISION=7
 CRATE_DOWNLOADS="$CACHE_DIR/crates"
 
 stamp="$PATCHED_DIR/.revision"
@@ -85,7 +92,7 @@ PY
 rm -rf "$ROOT/lattice/.patched" # where an earlier layout kept the host crate
 rm -f "$stamp"
 
-log "patching wasmcloud-host 0.27.1 (recursion_limit, shared wRPC clients, watcher backoff) into $PATCHED_DIR"
+log "patching wasmcloud-host 0.27.1 (recursion_limit, shared wRPC clients, watcher backoff, links resent to started providers) into $PATCHED_DIR"
 unpack wasmcloud-host 0.27.1
 lib="$PATCHED_DIR/wasmcloud-host/src/lib.rs"
 { echo '#![recursion_limit = "256"]'; cat "$lib"; } >"$lib.new"
@@ -130,6 +137,71 @@ replace "$PATCHED_DIR/wasmcloud-host/src/wasmbus/config.rs" \
 '                error!(%name, error = %e, "Error reading from watcher for config. Will wait for next entry");
                 tokio::time::sleep(std::time::Duration::from_secs(1)).await;
                 continue;'
+
+wasmbus="$PATCHED_DIR/wasmcloud-host/src/wasmbus/mod.rs"
+replace "$wasmbus" \
+'            let tasks = match (path, &provider_ref) {' \
+'            let binary = path.is_some();
+            let tasks = match (path, &provider_ref) {'
+replace "$wasmbus" \
+'                xkey,
+                shutdown,
+            });
+        } else {
+            bail!("provider is already running with that ID")' \
+'                xkey,
+                shutdown,
+            });
+            if binary {
+                let host = Arc::clone(&self);
+                let provider_id = provider_id.to_string();
+                tokio::spawn(async move { host.resend_links_when_ready(&provider_id).await });
+            }
+        } else {
+            bail!("provider is already running with that ID")'
+replace "$wasmbus" \
+'    /// Publishes a link to a provider running on this host to handle.' \
+'    /// Sends a just-started provider every link it is part of, once it answers its health
+    /// check (added by movie-lattice'"'"'s scripts/patch-crates.sh: links put while the process
+    /// was starting were published before it subscribed, and lost).
+    async fn resend_links_when_ready(&self, provider_id: &str) {
+        let lattice = &self.host_config.lattice;
+        let health = format!("wasmbus.rpc.{lattice}.{provider_id}.health");
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let request = async_nats::Request::new()
+                .payload(Bytes::new())
+                .timeout(Some(Duration::from_secs(1)));
+            if self.rpc_nats.send_request(health.clone(), request).await.is_ok() {
+                break;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                warn!(provider_id, "provider never answered its health check; links not resent");
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let mut links: Vec<Link> = Vec::new();
+        for link in self.links.read().await.values().flatten() {
+            if (link.source_id() == provider_id || link.target() == provider_id)
+                && !links.contains(link)
+            {
+                links.push(link.clone());
+            }
+        }
+        let providers = self.providers.read().await;
+        let Some(provider) = providers.get(provider_id) else {
+            return;
+        };
+        for link in &links {
+            if let Err(e) = self.put_provider_link(provider, link).await {
+                warn!(?e, provider_id, "failed to resend a link to a started provider");
+            }
+        }
+        debug!(provider_id, count = links.len(), "links resent to a started provider");
+    }
+
+    /// Publishes a link to a provider running on this host to handle.'
 
 log "patching wrpc-transport-nats 0.29.0 (ordered subscription demux) into $PATCHED_DIR"
 unpack wrpc-transport-nats 0.29.0
