@@ -30,6 +30,32 @@ fn wash_destination(folder: &Path) -> PathBuf {
     folder.join(destination)
 }
 
+/// Runs `wash build ARGS` in `folder` (relative to the checkout) as a developer would: with
+/// none of the project's settings in the environment beyond wash on the PATH. Its stdout.
+fn wash_build_in(folder: &str, args: &[&str]) -> String {
+    let output = bash()
+        .arg("-c")
+        // Not even what `cargo test` sets for this test: some build scripts rerun when it
+        // differs, which would rebuild the provider on every run.
+        .arg(
+            r#"for name in $(compgen -e | grep -E '^(CARGO|RUST)'); do unset "$name"; done
+               source scripts/env.sh && cd "$1" && shift &&
+               env -u WASH_KEYS -u CARGO_TARGET_DIR wash build "$@""#,
+        )
+        .arg("wash-build")
+        .arg(folder)
+        .args(args)
+        .output()
+        .expect("run wash build");
+    assert!(
+        output.status.success(),
+        "wash build in {folder} failed:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
 fn canonical(path: &Path) -> PathBuf {
     path.canonicalize()
         .unwrap_or_else(|err| panic!("{}: {err}", path.display()))
@@ -46,22 +72,7 @@ fn wash_build_in_a_component_folder_makes_what_wadm_yaml_deploys() {
     );
     let before = std::fs::metadata(&image).and_then(|m| m.modified()).ok();
 
-    // As a developer would: `wash build` in the folder, with none of the project's settings
-    // in the environment beyond wash on the PATH.
-    let output = bash()
-        .arg("-c")
-        .arg(
-            r#"source scripts/env.sh && cd components/metadata &&
-               env -u WASH_KEYS -u CARGO_TARGET_DIR wash build"#,
-        )
-        .output()
-        .expect("run wash build");
-    assert!(
-        output.status.success(),
-        "wash build failed:\n{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    wash_build_in("components/metadata", &[]);
     let after = std::fs::metadata(&image).and_then(|m| m.modified()).ok();
     assert_ne!(before, after, "wash build wrote {}", image.display());
 
@@ -89,21 +100,7 @@ fn wash_build_in_a_component_folder_makes_what_wadm_yaml_deploys() {
 #[test]
 fn wash_build_in_a_provider_folder_packs_the_archive_wadm_yaml_deploys() {
     let archive = deployed_image("postgres");
-    let output = bash()
-        .arg("-c")
-        .arg(
-            r#"source scripts/env.sh && cd providers/sqldb-postgres &&
-               env -u WASH_KEYS -u CARGO_TARGET_DIR wash build -o json"#,
-        )
-        .output()
-        .expect("run wash build");
-    assert!(
-        output.status.success(),
-        "wash build failed:\n{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = wash_build_in("providers/sqldb-postgres", &["-o", "json"]);
     // wash prints its build's progress, then the JSON result.
     let built: serde_json::Value = stdout
         .find('{')
