@@ -282,8 +282,8 @@ def context() -> dict:
         "machine": f"{os.cpu_count()} cores ({cpu}), {mem_kib // 1024 // 1024} GiB, {platform.system()} {platform.release()}",
         "versions": {
             "rustc": version_of("rustc", "--version"),
-            "wasmcloud-host": locked_version(ROOT / "lattice" / "Cargo.lock", "wasmcloud-host"),
-            "wadm": locked_version(ROOT / "lattice" / "Cargo.lock", "wadm"),
+            "wasmcloud-host": locked_version(ROOT / "Cargo.lock", "wasmcloud-host"),
+            "wadm": locked_version(ROOT / "Cargo.lock", "wadm"),
             "wash": version_of("wash", "--version"),
             "nats-server": version_of("nats-server", "--version"),
             "tansu": version_of("tansu", "--version"),
