@@ -1,11 +1,11 @@
 //! The movie gateway: answers CONTRACT.md's HTTP API behind the lattice's HTTP ingress.
 //!
 //! A thin adapter:
-//! - [`http`]: `wasi:http` in and out;
+//! - `http`: `wasi:http` in and out;
 //! - `movie-api`: the request handling, which parses the input once, at this edge;
-//! - [`wrpc_catalog`]: the metadata and rating services over wRPC, through the links
+//! - `wrpc_catalog`: the metadata and rating services over wRPC, through the links
 //!   `wadm.yaml` declares;
-//! - [`stderr_log`]: `tracing` warnings (a degraded `GET /movie`) on stderr, which the host
+//! - `stderr_log`: `tracing` warnings (a degraded `GET /movie`) on stderr, which the host
 //!   logs.
 //!
 //! The crate is `movie-gateway`; its folder and its component in `wadm.yaml` are `movie`, the

@@ -149,7 +149,7 @@ fn changes_schema(sql: &str) -> bool {
 }
 
 /// Runs a statement through the pool's statement cache; retried once, on a fresh connection
-/// and a fresh prepare, when [`worth_retrying`] says so.
+/// and a fresh prepare, when `worth_retrying` says so.
 pub async fn execute_with_retry(
     pool: &Pool,
     source_id: &str,
