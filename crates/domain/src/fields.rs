@@ -99,17 +99,28 @@ impl From<&MetadataId> for RecordId {
     }
 }
 
-fn parse_key(field: &'static str, raw: String) -> Result<String, ValidationError> {
-    let chars = raw.chars().count();
-    if chars == 0 {
-        return Err(ValidationError::new(field, "must not be empty"));
-    }
-    if chars > KEY_MAX_CHARS {
+/// At most `max` characters (not bytes).
+fn check_at_most(field: &'static str, value: &str, max: usize) -> Result<(), ValidationError> {
+    let chars = value.chars().count();
+    if chars > max {
         return Err(ValidationError::new(
             field,
-            format!("must be at most {KEY_MAX_CHARS} characters (got {chars})"),
+            format!("must be at most {max} characters (got {chars})"),
         ));
     }
+    Ok(())
+}
+
+/// 1 to `max` characters.
+fn check_length(field: &'static str, value: &str, max: usize) -> Result<(), ValidationError> {
+    if value.is_empty() {
+        return Err(ValidationError::new(field, "must not be empty"));
+    }
+    check_at_most(field, value, max)
+}
+
+fn parse_key(field: &'static str, raw: String) -> Result<String, ValidationError> {
+    check_length(field, &raw, KEY_MAX_CHARS)?;
     if raw.chars().any(char::is_control) {
         return Err(ValidationError::new(
             field,
@@ -125,16 +136,7 @@ impl RecordType {
     pub fn parse(raw: impl Into<String>) -> Result<Self, ValidationError> {
         const FIELD: &str = "recordType";
         let raw = raw.into();
-        let chars = raw.chars().count();
-        if chars == 0 {
-            return Err(ValidationError::new(FIELD, "must not be empty"));
-        }
-        if chars > RECORD_TYPE_MAX_CHARS {
-            return Err(ValidationError::new(
-                FIELD,
-                format!("must be at most {RECORD_TYPE_MAX_CHARS} characters (got {chars})"),
-            ));
-        }
+        check_length(FIELD, &raw, RECORD_TYPE_MAX_CHARS)?;
         if !raw
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
@@ -156,16 +158,7 @@ impl RecordType {
 /// Trims, then checks 1..=NAME_MAX_CHARS characters.
 fn parse_name(field: &'static str, raw: &str) -> Result<String, ValidationError> {
     let trimmed = raw.trim();
-    let chars = trimmed.chars().count();
-    if chars == 0 {
-        return Err(ValidationError::new(field, "must not be empty"));
-    }
-    if chars > NAME_MAX_CHARS {
-        return Err(ValidationError::new(
-            field,
-            format!("must be at most {NAME_MAX_CHARS} characters (got {chars})"),
-        ));
-    }
+    check_length(field, trimmed, NAME_MAX_CHARS)?;
     Ok(trimmed.to_string())
 }
 
@@ -184,13 +177,7 @@ impl Director {
 impl Description {
     pub fn parse(raw: impl Into<String>) -> Result<Self, ValidationError> {
         let raw = raw.into();
-        let chars = raw.chars().count();
-        if chars > DESCRIPTION_MAX_CHARS {
-            return Err(ValidationError::new(
-                "description",
-                format!("must be at most {DESCRIPTION_MAX_CHARS} characters (got {chars})"),
-            ));
-        }
+        check_at_most("description", &raw, DESCRIPTION_MAX_CHARS)?;
         Ok(Self(raw))
     }
 }
