@@ -23,6 +23,19 @@
 #   put again. Seen after redeploys, on either provider. Fix: once the provider answers its
 #   health check (its subscriptions are up by then), send it every link it is part of again;
 #   the provider SDK ignores the ones it already has.
+# - wasmcloud-host 0.27.1's builtin HTTP server starts every request's trace afresh, ignoring
+#   the client's `traceparent` (upstream TODO #3705), and says nothing about HTTP statuses, so
+#   neither a client's trace nor a 5xx ratio nor a request latency can be seen. Fix (address
+#   routing, which wadm.yaml uses): the request span continues the incoming trace context and
+#   records method, path and status; responses are counted
+#   (`wasmcloud_host.http.server.responses`) and timed (`...request.duration`) by status class.
+# - wasmcloud-runtime 0.12.0 starts a `handle-message` delivery's spans outside its invocation's
+#   span (src/component/messaging/mod.rs): it re-parents the current span through
+#   tracing-opentelemetry 0.29, whose API does nothing under the host's 0.32 layer, so the
+#   delivery's work, and every call the component makes, begins a trace of its own. Fix: run
+#   the delivery inside the invocation's span, as the other exports are. It also opens a span
+#   for every service call outside the call's span (a one-span trace of its own per call, with
+#   nothing in it); that span is left out.
 # - wrpc-transport-nats 0.29.0 (the version wasmcloud-host 0.27.1 and wasmcloud-provider-sdk
 #   0.17.1 are built on) loses wRPC messages under load: its demultiplexing task `select!`s at
 #   random between "register a subscription" commands and incoming NATS messages, so a reply can
@@ -39,7 +52,7 @@ source "$(dirname "$0")/env.sh"
 
 PATCHED_DIR="${MOVIE_LATTICE_PATCHED:-$ROOT/.patched}"
 # Bump when an edit below changes, so that existing checkouts re-derive their copy.
-PATCH_REVISION=7
+PATCH_REVISION=11
 CRATE_DOWNLOADS="$CACHE_DIR/crates"
 
 stamp="$PATCHED_DIR/.revision"
@@ -92,7 +105,7 @@ PY
 rm -rf "$ROOT/lattice/.patched" # where an earlier layout kept the host crate
 rm -f "$stamp"
 
-log "patching wasmcloud-host 0.27.1 (recursion_limit, shared wRPC clients, watcher backoff, links resent to started providers) into $PATCHED_DIR"
+log "patching wasmcloud-host 0.27.1 (recursion_limit, shared wRPC clients, watcher backoff, links resent to started providers, HTTP server spans and metrics) into $PATCHED_DIR"
 unpack wasmcloud-host 0.27.1
 lib="$PATCHED_DIR/wasmcloud-host/src/lib.rs"
 { echo '#![recursion_limit = "256"]'; cat "$lib"; } >"$lib.new"
@@ -202,6 +215,161 @@ replace "$wasmbus" \
     }
 
     /// Publishes a link to a provider running on this host to handle.'
+
+# The builtin HTTP server (address routing, which wadm.yaml uses): a request's span continues
+# the client's W3C trace context (upstream TODO #3705) and carries method, path and status, and
+# responses are counted and timed by status class on the global meter.
+http_server="$PATCHED_DIR/wasmcloud-host/src/wasmbus/providers/http_server"
+cat >"$http_server/telemetry.rs" <<'RS'
+//! movie-lattice patch: spans and metrics of the builtin HTTP server's requests.
+
+use std::future::Future;
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use tracing::{field, info_span, Span};
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+use wasmcloud_tracing::{global, Counter, Histogram, KeyValue};
+
+/// Seconds, from 1 ms to 10 s.
+const DURATION_BUCKETS: [f64; 14] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 7.5, 10.0,
+];
+
+struct HttpMetrics {
+    responses: Counter<u64>,
+    duration: Histogram<f64>,
+}
+
+fn metrics() -> &'static HttpMetrics {
+    static METRICS: OnceLock<HttpMetrics> = OnceLock::new();
+    METRICS.get_or_init(|| {
+        let meter = global::meter("wasmcloud-host");
+        HttpMetrics {
+            responses: meter
+                .u64_counter("wasmcloud_host.http.server.responses")
+                .with_description("HTTP responses of the builtin HTTP server, by status class")
+                .build(),
+            duration: meter
+                .f64_histogram("wasmcloud_host.http.server.request.duration")
+                .with_description("Time from a request's arrival to its response's head")
+                .with_unit("s")
+                .with_boundaries(DURATION_BUCKETS.to_vec())
+                .build(),
+        }
+    })
+}
+
+/// The span of one request: a child of the caller's span when the request carries a
+/// `traceparent`, else the root of a new trace.
+pub(crate) fn request_span<B>(req: &http::Request<B>) -> Span {
+    let method = req.method().as_str();
+    let path = req.uri().path();
+    let span = info_span!(
+        "handle",
+        otel.name = %format!("{method} {path}"),
+        otel.kind = "server",
+        otel.status_code = field::Empty,
+        http.request.method = %method,
+        url.path = %path,
+        http.response.status_code = field::Empty,
+    );
+    let trace_context: Vec<(String, String)> = ["traceparent", "tracestate"]
+        .into_iter()
+        .filter_map(|name| {
+            let value = req.headers().get(name)?.to_str().ok()?;
+            Some((name.to_string(), value.to_string()))
+        })
+        .collect();
+    if !trace_context.is_empty() {
+        let _ = span.set_parent(wasmcloud_tracing::context::get_span_context(&trace_context));
+    }
+    span
+}
+
+/// Runs the handling of a request, then records its status on the current span and in the
+/// metrics (a handling error is answered 500).
+pub(crate) async fn observed<B>(
+    handling: impl Future<Output = anyhow::Result<http::Response<B>>>,
+) -> anyhow::Result<http::Response<B>> {
+    let started = Instant::now();
+    let result = handling.await;
+    let status = match &result {
+        Ok(response) => response.status().as_u16(),
+        Err(_) => 500,
+    };
+    let span = Span::current();
+    span.record("http.response.status_code", i64::from(status));
+    if status >= 500 {
+        span.record("otel.status_code", "ERROR");
+    }
+    let attributes = [KeyValue::new(
+        "http.response.status_class",
+        format!("{}xx", status / 100),
+    )];
+    let metrics = metrics();
+    metrics.responses.add(1, &attributes);
+    metrics
+        .duration
+        .record(started.elapsed().as_secs_f64(), &attributes);
+    result
+}
+RS
+replace "$http_server/mod.rs" \
+'pub(crate) mod path;' \
+'pub(crate) mod path;
+mod telemetry;'
+address="$http_server/address.rs"
+replace "$address" \
+'use tracing::{info_span, instrument, trace_span, Instrument as _, Span};' \
+'use tracing::{instrument, trace_span, Instrument as _, Span};'
+replace "$address" \
+'                let target_id = Arc::clone(&target_id);
+                async move {
+                    let component = {' \
+'                let target_id = Arc::clone(&target_id);
+                let span = super::telemetry::request_span(&req);
+                super::telemetry::observed(async move {
+                    let component = {'
+replace "$address" \
+'                    anyhow::Ok(res)
+                }
+                .instrument(info_span!("handle"))' \
+'                    anyhow::Ok(res)
+                })
+                .instrument(span)'
+
+log "patching wasmcloud-runtime 0.12.0 (messaging deliveries traced under their invocation) into $PATCHED_DIR"
+unpack wasmcloud-runtime 0.12.0
+messaging="$PATCHED_DIR/wasmcloud-runtime/src/component/messaging/mod.rs"
+replace "$messaging" \
+'use tracing::{instrument, warn, Span};' \
+'use tracing::{instrument, warn, Instrument as _, Span};'
+replace "$messaging" \
+'        let res = if self.experimental_features.wasmcloud_messaging_v3 {' \
+'        let res = async { if self.experimental_features.wasmcloud_messaging_v3 {'
+replace "$messaging" \
+'            v0_2::handle_message(pre, &mut store, msg).await
+        };
+
+        let success' \
+'            v0_2::handle_message(pre, &mut store, msg).await
+        } }
+        .instrument(cx.deref().clone())
+        .await;
+
+        let success'
+
+# A service call's store is made outside its invocation's span, so the span the runtime opens
+# there is the lone root of a trace of its own per call, with nothing in it: leave it out
+# (the deeper occurrence first: the other is a substring of it).
+component="$PATCHED_DIR/wasmcloud-runtime/src/component/mod.rs"
+replace "$component" \
+'                                            let span = info_span!("call_instance_function");' \
+'                                            let span = Span::none();'
+replace "$component" \
+'                                let span = info_span!("call_instance_function");' \
+'                                let span = Span::none();'
 
 log "patching wrpc-transport-nats 0.29.0 (ordered subscription demux) into $PATCHED_DIR"
 unpack wrpc-transport-nats 0.29.0

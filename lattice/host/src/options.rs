@@ -9,7 +9,9 @@ use std::time::Duration;
 use anyhow::{bail, Context as _};
 use clap::{Parser, ValueEnum};
 use nkeys::KeyPair;
+use telemetry::{Sampling, TraceExport};
 use wasmcloud_core::logging::Level as HostLogLevel;
+use wasmcloud_core::OtelConfig;
 use wasmcloud_host::url::Url;
 use wasmcloud_host::wasmbus::{Features, HostConfig};
 
@@ -83,6 +85,26 @@ pub struct Options {
     /// Address of the host's HTTP admin endpoint (`/livez`, `/readyz`), off when absent.
     #[arg(long, env = "WASMCLOUD_HTTP_ADMIN")]
     pub http_admin: Option<SocketAddr>,
+
+    /// OTLP/HTTP traces URL (e.g. `http://127.0.0.1:6006/v1/traces`) for the host's spans and
+    /// those of the providers it starts. Spans are not exported when absent.
+    #[arg(
+        long = "otlp-traces-endpoint",
+        env = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+    )]
+    pub traces_endpoint: Option<String>,
+
+    /// Trace sampler (`parentbased_always_on` when absent: every trace is kept).
+    #[arg(long = "traces-sampler", env = "OTEL_TRACES_SAMPLER")]
+    pub traces_sampler: Option<String>,
+
+    /// The sampler's ratio, for `traceidratio` and `parentbased_traceidratio`.
+    #[arg(long = "traces-sampler-arg", env = "OTEL_TRACES_SAMPLER_ARG")]
+    pub traces_sampler_arg: Option<String>,
+
+    /// Address of the host's Prometheus endpoint (`GET /metrics`), off when absent.
+    #[arg(long = "metrics-address", env = "WASMCLOUD_METRICS_ADDRESS")]
+    pub metrics_address: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -143,6 +165,44 @@ fn collect_labels(
 }
 
 impl Options {
+    /// Where and which spans go, if they are exported.
+    pub fn trace_export(&self) -> anyhow::Result<Option<TraceExport>> {
+        let Some(endpoint) = self.traces_endpoint.as_deref().map(str::trim) else {
+            return Ok(None);
+        };
+        if endpoint.is_empty() {
+            return Ok(None);
+        }
+        let sampling = Sampling::parse(
+            self.traces_sampler.as_deref(),
+            self.traces_sampler_arg.as_deref(),
+        )?;
+        Ok(Some(TraceExport {
+            endpoint: endpoint.to_string(),
+            sampling,
+        }))
+    }
+
+    /// What the host tells the providers it starts about span export: the same endpoint and
+    /// sampler, traced at the log level (a span left out of a trace would cut it in two).
+    fn provider_otel_config(&self) -> anyhow::Result<OtelConfig> {
+        let Some(export) = self.trace_export()? else {
+            return Ok(OtelConfig::default());
+        };
+        let (sampler, sampler_arg) = export.sampling.name_and_arg();
+        Ok(OtelConfig {
+            enable_observability: true,
+            enable_traces: Some(true),
+            enable_metrics: Some(false),
+            enable_logs: Some(false),
+            traces_endpoint: Some(export.endpoint),
+            trace_level: self.log_level.into(),
+            traces_sampler: Some(sampler.to_string()),
+            traces_sampler_arg: sampler_arg,
+            ..OtelConfig::default()
+        })
+    }
+
     /// The library configuration these options describe.
     pub fn host_config(&self) -> anyhow::Result<HostConfig> {
         let nats_url = Url::parse(&format!("nats://{}:{}", self.nats_host, self.nats_port))
@@ -181,6 +241,7 @@ impl Options {
             heartbeat_interval: self.heartbeat_interval_s.map(Duration::from_secs),
             experimental_features,
             http_admin: self.http_admin,
+            otel_config: self.provider_otel_config()?,
             version: env!("CARGO_PKG_VERSION").to_string(),
             ..HostConfig::default()
         })
@@ -229,5 +290,46 @@ mod tests {
         let config = options.host_config().expect("valid config");
         assert_eq!(&*config.lattice, "movies");
         assert!(config.allow_file_load);
+        assert!(!config.otel_config.enable_observability);
+    }
+
+    #[test]
+    fn providers_are_told_the_hosts_trace_export() {
+        let options = Options::try_parse_from([
+            "wasmcloud-host",
+            "--otlp-traces-endpoint",
+            "http://127.0.0.1:6006/v1/traces",
+            "--traces-sampler",
+            "parentbased_traceidratio",
+            "--traces-sampler-arg",
+            "0.5",
+            "--log-level",
+            "debug",
+        ])
+        .expect("valid options");
+        let otel = options.host_config().expect("valid config").otel_config;
+        assert!(otel.enable_observability);
+        assert!(otel.traces_enabled());
+        assert!(!otel.metrics_enabled());
+        assert_eq!(otel.traces_endpoint(), "http://127.0.0.1:6006/v1/traces");
+        assert_eq!(
+            otel.traces_sampler.as_deref(),
+            Some("parentbased_traceidratio")
+        );
+        assert_eq!(otel.traces_sampler_arg.as_deref(), Some("0.5"));
+        assert!(matches!(otel.trace_level, HostLogLevel::Debug));
+    }
+
+    #[test]
+    fn a_bad_sampler_is_refused_at_start() {
+        let options = Options::try_parse_from([
+            "wasmcloud-host",
+            "--otlp-traces-endpoint",
+            "http://127.0.0.1:6006/v1/traces",
+            "--traces-sampler",
+            "sometimes",
+        ])
+        .expect("valid options");
+        assert!(options.host_config().is_err());
     }
 }
