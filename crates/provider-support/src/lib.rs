@@ -1,5 +1,5 @@
-//! What our capability providers share: logging as the host runs it, reading link
-//! configuration keys, and the start-up that serves a provider's exports until the host stops
+//! What our capability providers share: logs, spans and metrics as the host runs them, reading
+//! link configuration keys, and the start-up that serves a provider's exports until the host stops
 //! it.
 
 #![forbid(unsafe_code)]
@@ -9,40 +9,12 @@ use std::fmt::Display;
 use std::ops::RangeInclusive;
 use std::str::FromStr;
 
-use tracing_subscriber::EnvFilter;
+mod observability;
+
+pub use observability::{continue_call, init_telemetry, serve_metrics, METRICS_ADDRESS};
 
 #[doc(hidden)]
 pub use {anyhow, wasmcloud_provider_sdk};
-
-/// Logs to stderr (which the host collects), at the level and in the format the host runs
-/// with; `RUST_LOG` overrides both. `extra` adds filter directives (e.g. `rdkafka=warn`). A
-/// second call keeps the first subscriber.
-pub fn init_logging(extra: &[&str]) {
-    let (level, structured) = match wasmcloud_provider_sdk::load_host_data() {
-        Ok(data) => (
-            data.log_level
-                .as_ref()
-                .map(|level| format!("{level:?}").to_ascii_lowercase())
-                .filter(|level| level != "critical")
-                .unwrap_or_else(|| "info".into()),
-            data.structured_logging,
-        ),
-        Err(_) => ("info".to_string(), false),
-    };
-    let directives = std::iter::once(level.as_str())
-        .chain(extra.iter().copied())
-        .collect::<Vec<_>>()
-        .join(",");
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(directives));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = if structured {
-        builder.json().try_init()
-    } else {
-        builder.try_init()
-    };
-}
 
 /// A link configuration value: the key as written, else the same key in any letter case.
 pub fn link_value<'a>(config: &'a HashMap<String, String>, key: &str) -> Option<&'a str> {

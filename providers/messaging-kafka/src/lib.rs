@@ -8,6 +8,9 @@
 //! Only standard Kafka protocol features are used (consumer groups, committed offsets,
 //! headers), so it works against Apache Kafka as well as Kafka-compatible brokers.
 //!
+//! Each delivery is traced as a child of the producer's span (the `traceparent` header of the
+//! Kafka message) and passes its context on to the component.
+//!
 //! # Layout
 //! - [`serve`]: the provider on the lattice — link lifecycle and the exported interface,
 //!   each handed to the state.
@@ -17,11 +20,14 @@
 //! - [`subscription`]: one consumer-group member delivering to one component.
 //! - [`delivery`]: what to do after one delivery attempt (retry, dead-letter, commit).
 //! - [`progress`]: per-key order and which offsets may be committed.
+//! - [`metrics`]: lag, deliveries, retries, dead-letters and in-flight messages for the
+//!   Prometheus endpoint.
 //! - [`bindings`]: the WIT bindings.
 
 pub mod bindings;
 pub mod config;
 pub mod delivery;
+pub mod metrics;
 pub mod progress;
 pub mod provider;
 pub mod serve;

@@ -12,6 +12,7 @@ use tokio::sync::{Mutex, RwLock};
 use tracing::{info, warn};
 
 use crate::config::SubscriptionConfig;
+use crate::metrics::KafkaMetrics;
 use crate::subscription::Subscription;
 
 /// The provider's state; clones share it.
@@ -21,6 +22,7 @@ pub struct KafkaProvider {
     subscriptions: Arc<Mutex<HashMap<String, Subscription>>>,
     /// Producers by the component that publishes through them.
     producers: Arc<RwLock<HashMap<String, FutureProducer>>>,
+    metrics: KafkaMetrics,
 }
 
 impl KafkaProvider {
@@ -33,12 +35,17 @@ impl KafkaProvider {
         config: SubscriptionConfig,
     ) -> anyhow::Result<()> {
         self.unsubscribe(component).await;
-        let subscription = Subscription::start(component, config)?;
+        let subscription = Subscription::start(component, config, self.metrics.clone())?;
         self.subscriptions
             .lock()
             .await
             .insert(component.to_string(), subscription);
         Ok(())
+    }
+
+    /// The provider's metrics, for its Prometheus endpoint.
+    pub fn metrics(&self) -> &KafkaMetrics {
+        &self.metrics
     }
 
     /// Stops `component`'s subscription, if any, gracefully.

@@ -21,18 +21,22 @@ use rdkafka::{ClientConfig, Message};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, error, info, warn};
+use tracing::{debug, error, field, info, info_span, warn, Instrument as _, Span};
 use wasmcloud_provider_sdk::get_connection;
 
 use crate::bindings::wasmcloud::messaging::handler::handle_message;
 use crate::bindings::wasmcloud::messaging::types::BrokerMessage;
 use crate::config::SubscriptionConfig;
 use crate::delivery::{next_step, Attempt, Next};
+use crate::metrics::{Ended, KafkaMetrics, LagContext, STATISTICS_INTERVAL_MS};
 use crate::progress::{ChainKey, PartitionProgress};
 
 /// Longest a single `handle-message` call may take (the component's own database calls are
 /// cut at 5 s); a stop waits at most this long for the deliveries in flight.
 const HANDLER_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// The group member's consumer, whose context reports lag to the metrics.
+type GroupConsumer = StreamConsumer<LagContext>;
 
 /// A running subscription; [`Subscription::stop`] ends it gracefully.
 pub struct Subscription {
@@ -42,8 +46,17 @@ pub struct Subscription {
 
 impl Subscription {
     /// Joins the consumer group and starts delivering to `component`.
-    pub fn start(component: &str, config: SubscriptionConfig) -> anyhow::Result<Self> {
-        let consumer: StreamConsumer = ClientConfig::new()
+    pub fn start(
+        component: &str,
+        config: SubscriptionConfig,
+        metrics: KafkaMetrics,
+    ) -> anyhow::Result<Self> {
+        let context = LagContext {
+            metrics: metrics.clone(),
+            component: component.to_string(),
+            group: config.group.clone(),
+        };
+        let consumer: GroupConsumer = ClientConfig::new()
             .set("bootstrap.servers", &config.hosts)
             .set("group.id", &config.group)
             .set("client.id", format!("movie-lattice-{component}"))
@@ -53,7 +66,8 @@ impl Subscription {
             .set("auto.offset.reset", "earliest")
             .set("session.timeout.ms", "10000")
             .set("heartbeat.interval.ms", "1000")
-            .create()
+            .set("statistics.interval.ms", STATISTICS_INTERVAL_MS)
+            .create_with_context(context)
             .context("failed to create the Kafka consumer")?;
         let topics: Vec<&str> = config.topics.iter().map(String::as_str).collect();
         consumer
@@ -64,10 +78,12 @@ impl Subscription {
                 .create()
                 .context("failed to create the dead-letter producer")?;
         let cancel = CancellationToken::new();
+        metrics.subscription_started(component, &config.topics, &config.dlq_topic);
         info!(%component, topics = ?config.topics, group = %config.group, dlq = %config.dlq_topic, "subscription started");
         let task = tokio::spawn(deliver_until_stopped(
             component.to_string(),
             config,
+            metrics,
             consumer,
             producer,
             cancel.clone(),
@@ -89,7 +105,8 @@ impl Subscription {
 async fn deliver_until_stopped(
     component: String,
     config: SubscriptionConfig,
-    consumer: StreamConsumer,
+    metrics: KafkaMetrics,
+    consumer: GroupConsumer,
     producer: FutureProducer,
     cancel: CancellationToken,
 ) {
@@ -122,7 +139,14 @@ async fn deliver_until_stopped(
         match message {
             Ok(message) => {
                 let message = message.detach();
-                deliveries.start(&component, &config, &wrpc, &producer, &cancel, message);
+                let target = Target {
+                    component: &component,
+                    config: &config,
+                    metrics: &metrics,
+                    wrpc: &wrpc,
+                    producer: &producer,
+                };
+                deliveries.start(&target, &cancel, message);
             }
             Err(err) => warn!(%component, error = %err, "Kafka consume error"),
         }
@@ -165,15 +189,7 @@ struct Deliveries {
 }
 
 impl Deliveries {
-    fn start(
-        &mut self,
-        component: &str,
-        config: &SubscriptionConfig,
-        wrpc: &wasmcloud_provider_sdk::provider::WrpcClient,
-        producer: &FutureProducer,
-        cancel: &CancellationToken,
-        message: OwnedMessage,
-    ) {
+    fn start(&mut self, target: &Target<'_>, cancel: &CancellationToken, message: OwnedMessage) {
         self.sequence += 1;
         let sequence = self.sequence;
         let chain = ChainKey {
@@ -194,13 +210,9 @@ impl Deliveries {
             .shared();
         self.chains.insert(chain.clone(), (sequence, settled));
 
-        let (component, config, wrpc, producer, cancel) = (
-            component.to_string(),
-            config.clone(),
-            wrpc.clone(),
-            producer.clone(),
-            cancel.clone(),
-        );
+        let owned = OwnedTarget::from(target);
+        let cancel = cancel.clone();
+        target.metrics.delivery_started(target.component);
         self.running.push(
             async move {
                 // Same key: only after the previous message settled, never past one that did not.
@@ -208,9 +220,15 @@ impl Deliveries {
                     Some(previous) => previous.await,
                     None => true,
                 };
-                let settled = ready
-                    && !cancel.is_cancelled()
-                    && deliver(&component, &config, &wrpc, &producer, &message, &cancel).await;
+                let outcome = if ready && !cancel.is_cancelled() {
+                    deliver(&owned.borrow(), &message, &cancel).await
+                } else {
+                    Ended::Abandoned
+                };
+                owned
+                    .metrics
+                    .delivery_ended(&owned.component, message.topic(), outcome);
+                let settled = outcome != Ended::Abandoned;
                 let _ = settled_tx.send(settled);
                 FinishedDelivery {
                     chain,
@@ -223,7 +241,7 @@ impl Deliveries {
         );
     }
 
-    fn finish(&mut self, component: &str, consumer: &StreamConsumer, done: FinishedDelivery) {
+    fn finish(&mut self, component: &str, consumer: &GroupConsumer, done: FinishedDelivery) {
         if self
             .chains
             .get(&done.chain)
@@ -248,16 +266,105 @@ impl Deliveries {
     }
 }
 
-/// Delivers one message until it is handled or dead-lettered (`true`), or the subscription
-/// is stopped first (`false`).
-async fn deliver(
-    component: &str,
-    config: &SubscriptionConfig,
-    wrpc: &wasmcloud_provider_sdk::provider::WrpcClient,
-    producer: &FutureProducer,
+/// Where a subscription delivers, and what it reports to.
+struct Target<'a> {
+    component: &'a str,
+    config: &'a SubscriptionConfig,
+    metrics: &'a KafkaMetrics,
+    wrpc: &'a wasmcloud_provider_sdk::provider::WrpcClient,
+    producer: &'a FutureProducer,
+}
+
+/// A [`Target`] a delivery task can own.
+struct OwnedTarget {
+    component: String,
+    config: SubscriptionConfig,
+    metrics: KafkaMetrics,
+    wrpc: wasmcloud_provider_sdk::provider::WrpcClient,
+    producer: FutureProducer,
+}
+
+impl From<&Target<'_>> for OwnedTarget {
+    fn from(target: &Target<'_>) -> Self {
+        Self {
+            component: target.component.to_string(),
+            config: target.config.clone(),
+            metrics: target.metrics.clone(),
+            wrpc: target.wrpc.clone(),
+            producer: target.producer.clone(),
+        }
+    }
+}
+
+impl OwnedTarget {
+    fn borrow(&self) -> Target<'_> {
+        Target {
+            component: &self.component,
+            config: &self.config,
+            metrics: &self.metrics,
+            wrpc: &self.wrpc,
+            producer: &self.producer,
+        }
+    }
+}
+
+/// The span of one message's delivery, continuing the producer's trace (its `traceparent`
+/// Kafka header), with the message's coordinates as attributes.
+fn delivery_span(target: &Target<'_>, message: &OwnedMessage) -> Span {
+    let span = info_span!(
+        "kafka delivery",
+        otel.name = %format!("{} process", message.topic()),
+        otel.kind = "consumer",
+        otel.status_code = field::Empty,
+        messaging.system = "kafka",
+        messaging.operation = "process",
+        messaging.destination.name = %message.topic(),
+        messaging.kafka.consumer.group = %target.config.group,
+        messaging.kafka.destination.partition = message.partition(),
+        messaging.kafka.message.offset = message.offset(),
+        messaging.delivery.attempts = field::Empty,
+        component = %target.component,
+    );
+    if let Some(headers) = message.headers() {
+        let pairs = headers.iter().filter_map(|header| {
+            let value = std::str::from_utf8(header.value?).ok()?;
+            Some((header.key, value))
+        });
+        telemetry::propagation::continue_from(&span, pairs);
+    }
+    span
+}
+
+/// The trace context of the current span, as the NATS headers of a wRPC call.
+fn trace_headers() -> async_nats::HeaderMap {
+    let mut headers = async_nats::HeaderMap::new();
+    for (key, value) in telemetry::propagation::headers_of(&Span::current()) {
+        headers.insert(key.as_str(), value.as_str());
+    }
+    headers
+}
+
+/// Delivers one message until it is handled or dead-lettered, or the subscription is stopped
+/// first ([`Ended::Abandoned`]).
+async fn deliver(target: &Target<'_>, message: &OwnedMessage, cancel: &CancellationToken) -> Ended {
+    let span = delivery_span(target, message);
+    let settled = deliver_in_span(target, message, cancel)
+        .instrument(span.clone())
+        .await;
+    if settled == Ended::DeadLettered {
+        span.record("otel.status_code", "ERROR");
+    }
+    settled
+}
+
+async fn deliver_in_span(
+    target: &Target<'_>,
     message: &OwnedMessage,
     cancel: &CancellationToken,
-) -> bool {
+) -> Ended {
+    let Target {
+        component, config, ..
+    } = *target;
     let broker_message = BrokerMessage {
         subject: message.topic().to_string(),
         body: Bytes::copy_from_slice(message.payload().unwrap_or_default()),
@@ -265,21 +372,27 @@ async fn deliver(
     };
     let mut attempt = 1;
     loop {
+        Span::current().record("messaging.delivery.attempts", i64::from(attempt));
         // The wRPC client's own timeout covers only the start of the call: bound the whole
         // call, or a host that dies mid-call would hold this delivery (and a stop) forever.
-        let call =
-            tokio::time::timeout(HANDLER_TIMEOUT, handle_message(wrpc, None, &broker_message))
-                .await
-                .unwrap_or_else(|_| {
-                    Err(anyhow::anyhow!(
-                        "no answer from the component within {HANDLER_TIMEOUT:?}"
-                    ))
-                });
+        let call = tokio::time::timeout(
+            HANDLER_TIMEOUT,
+            handle_message(target.wrpc, Some(trace_headers()), &broker_message),
+        )
+        .await
+        .unwrap_or_else(|_| {
+            Err(anyhow::anyhow!(
+                "no answer from the component within {HANDLER_TIMEOUT:?}"
+            ))
+        });
         let outcome = Attempt::from_call(call);
         match next_step(&config.retry, attempt, outcome.clone()) {
-            Next::Commit => return true,
+            Next::Commit => return Ended::Handled,
             Next::DeadLetter(reason) => {
-                return dead_letter(component, config, producer, message, &reason, cancel).await
+                return match dead_letter(target, message, &reason, cancel).await {
+                    true => Ended::DeadLettered,
+                    false => Ended::Abandoned,
+                }
             }
             Next::Retry(wait) => {
                 debug!(%component, offset = message.offset(), attempt, ?outcome, "delivery failed; retrying");
@@ -287,9 +400,10 @@ async fn deliver(
                     warn!(%component, offset = message.offset(), attempt, ?outcome, "still cannot deliver");
                 }
                 tokio::select! {
-                    _ = cancel.cancelled() => return false,
+                    _ = cancel.cancelled() => return Ended::Abandoned,
                     _ = tokio::time::sleep(wait) => {}
                 }
+                target.metrics.retried(component, message.topic());
                 attempt += 1;
             }
         }
@@ -299,13 +413,17 @@ async fn deliver(
 /// Copies the message unchanged to the dead-letter topic with an `error` header (and where it
 /// came from); retries until the broker accepts it or the subscription stops.
 async fn dead_letter(
-    component: &str,
-    config: &SubscriptionConfig,
-    producer: &FutureProducer,
+    target: &Target<'_>,
     message: &OwnedMessage,
     reason: &str,
     cancel: &CancellationToken,
 ) -> bool {
+    let Target {
+        component,
+        config,
+        producer,
+        ..
+    } = *target;
     let mut headers = OwnedHeaders::new();
     if let Some(original) = message.headers() {
         for header in original.iter() {
@@ -346,6 +464,9 @@ async fn dead_letter(
         match producer.send(record, Duration::from_secs(10)).await {
             Ok(_) => {
                 warn!(%component, topic = message.topic(), %partition, %offset, %reason, dlq = %config.dlq_topic, "message dead-lettered");
+                target
+                    .metrics
+                    .dead_lettered(component, message.topic(), &config.dlq_topic);
                 return true;
             }
             Err((err, _)) => {

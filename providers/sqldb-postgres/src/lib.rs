@@ -6,6 +6,10 @@
 //! or wrong is refused with a message naming the key; the component's calls then fail with
 //! that message instead of a vague connection error.
 //!
+//! Each call is traced as a child of the calling component's invocation, with a span per
+//! statement (`db.system`, `db.name`, `db.statement`); the provider serves Prometheus metrics
+//! at its `METRICS_ADDRESS`.
+//!
 //! # Layout
 //! - [`serve`]: the provider on the lattice — link lifecycle and the exported interfaces,
 //!   each handed to the state.
@@ -13,7 +17,9 @@
 //!   operations.
 //! - [`config`]: a link's `POSTGRES_*` configuration, parsed and checked.
 //! - [`links`]: the link registry, one pool per linked component.
-//! - [`statement`]: running one statement, with its retry and error classification.
+//! - [`statement`]: running one statement, with its retry, error classification, span and
+//!   timing.
+//! - [`metrics`]: pool, statement and error metrics for the Prometheus endpoint.
 //! - [`convert`]: `pg-value` to Postgres parameters, and result columns back.
 //! - [`bindings`]: the WIT bindings.
 
@@ -21,6 +27,7 @@ pub mod bindings;
 pub mod config;
 pub mod convert;
 pub mod links;
+pub mod metrics;
 pub mod provider;
 pub mod serve;
 pub mod statement;

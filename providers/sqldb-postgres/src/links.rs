@@ -2,6 +2,7 @@
 //! configuration when the link arrives, or the reason the link was refused.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio::sync::RwLock;
@@ -11,8 +12,15 @@ use crate::config::{self, ConfigError, ConnectionConfig};
 use crate::statement::StatementError;
 
 /// A linked component's pool, or why its link was refused.
+/// A linked component's pool, and the database it connects to.
+#[derive(Clone)]
+pub struct LinkPool {
+    pub pool: Pool,
+    pub database: Arc<str>,
+}
+
 enum LinkState {
-    Ready(Pool),
+    Ready(LinkPool),
     Refused(String),
 }
 
@@ -31,7 +39,10 @@ impl Links {
         secrets: &HashMap<String, String>,
     ) -> Result<(), ConfigError> {
         let result = match ConnectionConfig::from_link(config, secrets) {
-            Ok(parsed) => self.connect(source_id, &parsed).await,
+            Ok(parsed) => self.connect(source_id, &parsed).await.map(|pool| LinkPool {
+                pool,
+                database: Arc::from(parsed.database.as_str()),
+            }),
             Err(err) => Err(err),
         };
         let state = match &result {
@@ -44,7 +55,7 @@ impl Links {
         if let Some(LinkState::Ready(old)) =
             self.0.write().await.insert(source_id.to_string(), state)
         {
-            old.close();
+            old.pool.close();
         }
         result.map(|_| ())
     }
@@ -98,25 +109,30 @@ impl Links {
     }
 
     /// Forgets a component's link and closes its pool.
-    pub async fn remove(&self, source_id: &str) {
-        if let Some(LinkState::Ready(pool)) = self.0.write().await.remove(source_id) {
-            pool.close();
+    /// Closes and forgets a component's pool; the database it used, if it had one.
+    pub async fn remove(&self, source_id: &str) -> Option<Arc<str>> {
+        match self.0.write().await.remove(source_id) {
+            Some(LinkState::Ready(link)) => {
+                link.pool.close();
+                Some(link.database)
+            }
+            _ => None,
         }
     }
 
     /// Closes every pool.
     pub async fn close_all(&self) {
         for (_, state) in self.0.write().await.drain() {
-            if let LinkState::Ready(pool) = state {
-                pool.close();
+            if let LinkState::Ready(link) = state {
+                link.pool.close();
             }
         }
     }
 
     /// The pool of `source_id`'s link; an error names why there is none.
-    pub async fn pool(&self, source_id: &str) -> Result<Pool, StatementError> {
+    pub async fn pool(&self, source_id: &str) -> Result<LinkPool, StatementError> {
         match self.0.read().await.get(source_id) {
-            Some(LinkState::Ready(pool)) => Ok(pool.clone()),
+            Some(LinkState::Ready(link)) => Ok(link.clone()),
             Some(LinkState::Refused(why)) => Err(StatementError::Unexpected(format!(
                 "the link from {source_id} was refused: {why}"
             ))),

@@ -5,15 +5,19 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use std::time::Instant;
+
 use tokio::sync::RwLock;
-use tracing::info;
+use tracing::{info, Instrument as _};
 
 use crate::bindings::wasmcloud::postgres::types::{PgValue, ResultRow};
 use crate::config::ConfigError;
 use crate::convert::decode_row;
 use crate::links::Links;
+use crate::metrics::PostgresMetrics;
 use crate::statement::{
-    checkout, classify, execute_with_retry, to_params, StatementError, StatementResult, Wanted,
+    checkout, classify, execute_with_retry, statement_ended, statement_span, to_params,
+    StatementError, StatementResult, Wanted,
 };
 
 /// A statement prepared by a component, executed later by token.
@@ -27,6 +31,7 @@ struct PreparedStatement {
 pub struct PostgresProvider {
     links: Arc<Links>,
     prepared: Arc<RwLock<HashMap<String, PreparedStatement>>>,
+    metrics: PostgresMetrics,
 }
 
 impl PostgresProvider {
@@ -41,8 +46,15 @@ impl PostgresProvider {
     }
 
     /// Forgets a component's link, its pool and its prepared statements.
+    /// The provider's metrics, for its Prometheus endpoint.
+    pub fn metrics(&self) -> &PostgresMetrics {
+        &self.metrics
+    }
+
     pub async fn remove_link(&self, source_id: &str) {
-        self.links.remove(source_id).await;
+        if let Some(database) = self.links.remove(source_id).await {
+            self.metrics.forget_pool(&database);
+        }
         self.prepared
             .write()
             .await
@@ -64,11 +76,14 @@ impl PostgresProvider {
         params: Vec<PgValue>,
     ) -> Result<Vec<ResultRow>, StatementError> {
         let params = to_params(params)?;
-        let pool = self.links.pool(source_id).await?;
-        let rows = match execute_with_retry(&pool, source_id, sql, &params, Wanted::Rows).await? {
-            StatementResult::Rows(rows) => rows,
-            StatementResult::Count(_) => Vec::new(),
-        };
+        let link = self.links.pool(source_id).await?;
+        let rows =
+            match execute_with_retry(&link, &self.metrics, source_id, sql, &params, Wanted::Rows)
+                .await?
+            {
+                StatementResult::Rows(rows) => rows,
+                StatementResult::Count(_) => Vec::new(),
+            };
         rows.iter()
             .map(|row| decode_row(row).map_err(|err| StatementError::Unexpected(err.to_string())))
             .collect()
@@ -76,18 +91,39 @@ impl PostgresProvider {
 
     /// Runs `;`-separated statements without parameters.
     pub async fn query_batch(&self, source_id: &str, sql: &str) -> Result<(), StatementError> {
-        let pool = self.links.pool(source_id).await?;
-        let client = checkout(&pool).await?;
-        let result = client.batch_execute(sql).await.map_err(classify);
+        let link = self.links.pool(source_id).await?;
+        let client = checkout(&link, &self.metrics).await?;
+        let span = statement_span(&link.database, sql);
+        let started = Instant::now();
+        let result = client.batch_execute(sql).instrument(span.clone()).await;
+        statement_ended(
+            &span,
+            &self.metrics,
+            &link.database,
+            started,
+            result.as_ref().map(|()| 0),
+        );
         // A batch is how schemas change: statements prepared before it may be stale.
-        pool.manager().statement_caches.clear();
-        result
+        link.pool.manager().statement_caches.clear();
+        result.map_err(classify)
     }
 
     /// Checks that `sql` prepares, and returns a token to execute it by.
     pub async fn prepare(&self, source_id: &str, sql: &str) -> Result<String, StatementError> {
-        let client = checkout(&self.links.pool(source_id).await?).await?;
-        client.prepare_cached(sql).await.map_err(classify)?;
+        let link = self.links.pool(source_id).await?;
+        let client = checkout(&link, &self.metrics).await?;
+        let span = statement_span(&link.database, sql);
+        span.record("otel.name", format!("PREPARE {}", link.database));
+        let started = Instant::now();
+        let prepared = client.prepare_cached(sql).instrument(span.clone()).await;
+        statement_ended(
+            &span,
+            &self.metrics,
+            &link.database,
+            started,
+            prepared.as_ref().map(|_| 0),
+        );
+        prepared.map_err(classify)?;
         let token = uuid::Uuid::new_v4().to_string();
         self.prepared.write().await.insert(
             token.clone(),
@@ -111,8 +147,17 @@ impl PostgresProvider {
             _ => return Ok(None),
         };
         let params = to_params(params)?;
-        let pool = self.links.pool(source_id).await?;
-        match execute_with_retry(&pool, source_id, &sql, &params, Wanted::Count).await? {
+        let link = self.links.pool(source_id).await?;
+        match execute_with_retry(
+            &link,
+            &self.metrics,
+            source_id,
+            &sql,
+            &params,
+            Wanted::Count,
+        )
+        .await?
+        {
             StatementResult::Count(count) => Ok(Some(count)),
             StatementResult::Rows(rows) => Ok(Some(rows.len() as u64)),
         }

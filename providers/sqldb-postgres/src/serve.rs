@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use anyhow::Context as _;
+use tracing::{info_span, Instrument as _, Span};
 use wasmcloud_provider_sdk::{Context, LinkConfig, LinkDeleteInfo, Provider};
 
 use crate::bindings::exports::wasmcloud::postgres::{prepared, query};
@@ -17,13 +18,34 @@ pub const PROVIDER_NAME: &str = "sqldb-postgres-provider";
 
 /// Serves the provider until the host stops it.
 pub async fn serve() -> anyhow::Result<()> {
-    provider_support::init_logging(&[]);
-    provider_support::serve_provider!(
-        PostgresProvider::default(),
-        PROVIDER_NAME,
-        crate::bindings::serve
-    )
-    .await
+    let telemetry = provider_support::init_telemetry(PROVIDER_NAME, &[]);
+    let provider = PostgresProvider::default();
+    let metrics = provider_support::serve_metrics(provider.metrics().registry.clone()).await;
+    let served =
+        provider_support::serve_provider!(provider, PROVIDER_NAME, crate::bindings::serve).await;
+    if let Some(endpoint) = metrics {
+        endpoint.task.abort();
+    }
+    if let Some(telemetry) = telemetry {
+        telemetry.shutdown();
+    }
+    served
+}
+
+/// The span of one call a component made, continuing the component's trace.
+fn call_span(function: &'static str, context: &Option<Context>) -> Span {
+    let component = context
+        .as_ref()
+        .and_then(|context| context.component.as_deref())
+        .unwrap_or("<unknown>");
+    let span = info_span!(
+        "postgres call",
+        otel.name = function,
+        otel.kind = "server",
+        component = %component,
+    );
+    provider_support::continue_call(&span, context.as_ref());
+    span
 }
 
 impl Provider for PostgresProvider {
@@ -64,8 +86,13 @@ impl query::Handler<Option<Context>> for PostgresProvider {
         query: String,
         params: Vec<PgValue>,
     ) -> anyhow::Result<Result<Vec<ResultRow>, QueryError>> {
+        let span = call_span("wasmcloud:postgres/query.query", &context);
         let result = match caller(context) {
-            Ok(source) => PostgresProvider::query(self, &source, &query, params).await,
+            Ok(source) => {
+                PostgresProvider::query(self, &source, &query, params)
+                    .instrument(span)
+                    .await
+            }
             Err(err) => Err(err),
         };
         Ok(result.map_err(QueryError::from))
@@ -76,8 +103,13 @@ impl query::Handler<Option<Context>> for PostgresProvider {
         context: Option<Context>,
         query: String,
     ) -> anyhow::Result<Result<(), QueryError>> {
+        let span = call_span("wasmcloud:postgres/query.query-batch", &context);
         let result = match caller(context) {
-            Ok(source) => PostgresProvider::query_batch(self, &source, &query).await,
+            Ok(source) => {
+                PostgresProvider::query_batch(self, &source, &query)
+                    .instrument(span)
+                    .await
+            }
             Err(err) => Err(err),
         };
         Ok(result.map_err(QueryError::from))
@@ -90,8 +122,13 @@ impl prepared::Handler<Option<Context>> for PostgresProvider {
         context: Option<Context>,
         statement: String,
     ) -> anyhow::Result<Result<String, StatementPrepareError>> {
+        let span = call_span("wasmcloud:postgres/prepared.prepare", &context);
         let result = match caller(context) {
-            Ok(source) => PostgresProvider::prepare(self, &source, &statement).await,
+            Ok(source) => {
+                PostgresProvider::prepare(self, &source, &statement)
+                    .instrument(span)
+                    .await
+            }
             Err(err) => Err(err),
         };
         Ok(result.map_err(StatementPrepareError::from))
@@ -103,8 +140,13 @@ impl prepared::Handler<Option<Context>> for PostgresProvider {
         stmt_token: String,
         params: Vec<PgValue>,
     ) -> anyhow::Result<Result<u64, PreparedStatementExecError>> {
+        let span = call_span("wasmcloud:postgres/prepared.exec", &context);
         let result = match caller(context) {
-            Ok(source) => PostgresProvider::exec(self, &source, &stmt_token, params).await,
+            Ok(source) => {
+                PostgresProvider::exec(self, &source, &stmt_token, params)
+                    .instrument(span)
+                    .await
+            }
             Err(err) => Err(err),
         };
         Ok(match result {

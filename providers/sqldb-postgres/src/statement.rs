@@ -2,13 +2,16 @@
 //! types, one retry when the pooled connection or the cached plan had gone stale, and errors
 //! classified as the contract's `query-error`.
 
-use deadpool_postgres::Pool;
-use tracing::warn;
+use std::time::Instant;
+
+use tracing::{field, info_span, warn, Instrument as _, Span};
 
 use crate::bindings::wasmcloud::postgres::types::{
     PgValue, PreparedStatementExecError, QueryError, StatementPrepareError,
 };
 use crate::convert::{param_error_of, Param};
+use crate::links::LinkPool;
+use crate::metrics::{Outcome, PostgresMetrics};
 
 /// Errors of a statement before it reached Postgres or while running it.
 #[derive(Debug, thiserror::Error)]
@@ -93,10 +96,66 @@ fn check_param_count(expected: usize, got: usize) -> Result<(), StatementError> 
     }
 }
 
-pub async fn checkout(pool: &Pool) -> Result<deadpool_postgres::Object, StatementError> {
-    pool.get()
-        .await
-        .map_err(|err| StatementError::Unexpected(format!("no database connection: {err}")))
+/// A connection from the link's pool; the wait is timed and traced.
+pub async fn checkout(
+    link: &LinkPool,
+    metrics: &PostgresMetrics,
+) -> Result<deadpool_postgres::Object, StatementError> {
+    let started = Instant::now();
+    let span = info_span!("pool checkout", db.name = %link.database);
+    let result = link.pool.get().instrument(span).await;
+    metrics.checkout_done(&link.database, started.elapsed(), result.is_ok());
+    metrics.pool_state(&link.database, &link.pool);
+    result.map_err(|err| StatementError::Unexpected(format!("no database connection: {err}")))
+}
+
+/// The span of one statement on the database: OpenTelemetry's database attributes, with the
+/// statement's text as the component sent it (parameters are never in it: they are bound).
+pub fn statement_span(database: &str, sql: &str) -> Span {
+    let operation = sql
+        .split_whitespace()
+        .next()
+        .unwrap_or("statement")
+        .to_ascii_uppercase();
+    info_span!(
+        "db statement",
+        otel.name = %format!("{operation} {database}"),
+        otel.kind = "client",
+        otel.status_code = field::Empty,
+        db.system = "postgresql",
+        db.name = %database,
+        db.operation = %operation,
+        db.statement = %sql,
+        db.response.status_code = field::Empty,
+        db.rows = field::Empty,
+    )
+}
+
+/// Records how a statement ended on its span and in the metrics.
+pub fn statement_ended(
+    span: &Span,
+    metrics: &PostgresMetrics,
+    database: &str,
+    started: Instant,
+    result: Result<u64, &tokio_postgres::Error>,
+) {
+    let outcome = match result {
+        Ok(rows) => {
+            span.record("db.rows", rows);
+            Outcome::Ok
+        }
+        Err(err) => {
+            span.record("otel.status_code", "ERROR");
+            match err.as_db_error() {
+                Some(db) => {
+                    span.record("db.response.status_code", db.code().code());
+                    Outcome::Sqlstate(db.code().code())
+                }
+                None => Outcome::NoSqlstate,
+            }
+        }
+    };
+    metrics.statement_done(database, started.elapsed(), outcome);
 }
 
 /// What the caller wants of a statement: its rows, or how many rows it affected.
@@ -151,7 +210,8 @@ fn changes_schema(sql: &str) -> bool {
 /// Runs a statement through the pool's statement cache; retried once, on a fresh connection
 /// and a fresh prepare, when `worth_retrying` says so.
 pub async fn execute_with_retry(
-    pool: &Pool,
+    link: &LinkPool,
+    metrics: &PostgresMetrics,
     source_id: &str,
     sql: &str,
     params: &[Param],
@@ -159,7 +219,9 @@ pub async fn execute_with_retry(
 ) -> Result<StatementResult, StatementError> {
     let mut retried = false;
     loop {
-        let client = checkout(pool).await?;
+        let client = checkout(link, metrics).await?;
+        let span = statement_span(&link.database, sql);
+        let started = Instant::now();
         let result = async {
             let statement = client.prepare_cached(sql).await?;
             check_param_count(statement.params().len(), params.len())
@@ -174,11 +236,19 @@ pub async fn execute_with_retry(
             };
             Ok::<_, TryFailure>(outcome)
         }
+        .instrument(span.clone())
         .await;
+        let ended = match &result {
+            Ok(StatementResult::Rows(rows)) => Ok(rows.len() as u64),
+            Ok(StatementResult::Count(count)) => Ok(*count),
+            Err(TryFailure::Postgres(err)) => Err(err),
+            Err(TryFailure::Refused(_)) => Ok(0),
+        };
+        statement_ended(&span, metrics, &link.database, started, ended);
         match result {
             Ok(outcome) => {
                 if changes_schema(sql) {
-                    pool.manager().statement_caches.clear();
+                    link.pool.manager().statement_caches.clear();
                 }
                 return Ok(outcome);
             }
