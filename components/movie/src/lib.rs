@@ -5,8 +5,8 @@
 //! - `movie-api`: the request handling, which parses the input once, at this edge;
 //! - `wrpc_catalog`: the metadata and rating services over wRPC, through the links
 //!   `wadm.yaml` declares;
-//! - `stderr_log`: `tracing` warnings (a degraded `GET /movie`) on stderr, which the host
-//!   logs.
+//! - `component_log`: `tracing` events (one access line per request, a degraded
+//!   `GET /movie`) through `wasi:logging`, kept by the host with the request's trace.
 //!
 //! The crate is `movie-gateway`; its folder and its component in `wadm.yaml` are `movie`, the
 //! service's name in go-movie.
@@ -24,8 +24,8 @@ mod bindings {
     });
 }
 
+mod component_log;
 mod http;
-mod stderr_log;
 mod wrpc_catalog;
 
 use movie_api::{handle, Method};
@@ -38,10 +38,12 @@ wasi::http::proxy::export!(Gateway);
 
 impl Guest for Gateway {
     fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
-        stderr_log::install();
+        component_log::install();
         let request = http::read_request(&request);
-        let head_only = request.method == Method::Head;
+        let (method, path) = (request.method, request.path.clone());
+        let head_only = method == Method::Head;
         let response = handle(request, &wrpc_catalog::WrpcCatalog);
+        tracing::info!(?method, %path, status = response.status, "request handled");
         http::respond(response_out, response, head_only);
     }
 }

@@ -7,6 +7,11 @@
 //!
 //! The library (`lib.rs`) reads event files into keyed messages; this binary produces them
 //! (with `kafka-settings`' producer) and creates topics.
+//!
+//! With `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` set, each event is sent in a span of its own,
+//! whose W3C `traceparent` goes in the message's headers: the event's trace then follows it
+//! through the Kafka provider into the rating service. `--show-trace-ids` prints each event's
+//! trace id.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -16,8 +21,11 @@ use clap::{Parser, Subcommand};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::error::RDKafkaErrorCode;
+use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer as _};
 use rdkafka::ClientConfig;
+use telemetry::{LogFormat, Sampling, Settings, TraceExport};
+use tracing::{field, info_span};
 
 #[derive(Parser)]
 #[command(name = "movie-ingester", version, about = "Rating events into Kafka")]
@@ -30,6 +38,9 @@ struct Cli {
         global = true
     )]
     brokers: String,
+    /// OTLP/HTTP traces URL: when set, each event is traced from here.
+    #[arg(long, env = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", global = true)]
+    traces_endpoint: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -41,6 +52,9 @@ enum Command {
         file: PathBuf,
         #[arg(long, default_value = "ratings")]
         topic: String,
+        /// Print `event <n> trace <trace id>` for each event sent in a trace.
+        #[arg(long)]
+        show_trace_ids: bool,
     },
     /// Create the topics if they do not exist.
     Topics {
@@ -54,15 +68,44 @@ enum Command {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Send { file, topic } => send(&cli.brokers, &file, &topic).await,
+    let traces = cli
+        .traces_endpoint
+        .as_deref()
+        .map(str::trim)
+        .filter(|endpoint| !endpoint.is_empty())
+        .map(|endpoint| TraceExport {
+            endpoint: endpoint.to_string(),
+            sampling: Sampling::AlwaysOn,
+        });
+    let telemetry = telemetry::init(&Settings {
+        service: "movie-ingester".into(),
+        filter: "warn,movie_ingester=info".into(),
+        format: LogFormat::Plain,
+        traces,
+    })?;
+    let result = match cli.command {
+        Command::Send {
+            file,
+            topic,
+            show_trace_ids,
+        } => send(&cli.brokers, &file, &topic, show_trace_ids).await,
         Command::Topics { names, partitions } => {
             create_topics(&cli.brokers, &names, partitions).await
         }
-    }
+    };
+    // Export the events' spans before exiting.
+    tokio::task::spawn_blocking(move || telemetry.shutdown())
+        .await
+        .context("flushing spans failed")?;
+    result
 }
 
-async fn send(brokers: &str, file: &PathBuf, topic: &str) -> anyhow::Result<()> {
+async fn send(
+    brokers: &str,
+    file: &PathBuf,
+    topic: &str,
+    show_trace_ids: bool,
+) -> anyhow::Result<()> {
     let contents =
         std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     let events = movie_ingester::events_from_file(&contents)?;
@@ -75,21 +118,55 @@ async fn send(brokers: &str, file: &PathBuf, topic: &str) -> anyhow::Result<()> 
     // order and we know each event's fate.
     let deliveries: Vec<_> = events
         .iter()
-        .map(|event| {
-            let record = FutureRecord::<str, [u8]>::to(topic).payload(event.value.as_slice());
+        .enumerate()
+        .map(|(index, event)| {
+            // One trace per event; the span lasts until the broker has the event.
+            let span = info_span!(
+                "ratings publish",
+                otel.name = %format!("{topic} publish"),
+                otel.kind = "producer",
+                messaging.system = "kafka",
+                messaging.operation = "publish",
+                messaging.destination.name = %topic,
+                messaging.kafka.message.key = event.key.as_deref().unwrap_or(""),
+                messaging.kafka.destination.partition = field::Empty,
+                messaging.kafka.message.offset = field::Empty,
+            );
+            let mut headers = OwnedHeaders::new();
+            for (key, value) in telemetry::propagation::headers_of(&span) {
+                headers = headers.insert(Header {
+                    key: &key,
+                    value: Some(&value),
+                });
+            }
+            if show_trace_ids {
+                if let Some(trace_id) = telemetry::propagation::trace_id_of(&span) {
+                    println!("event {} trace {trace_id}", index + 1);
+                }
+            }
+            let record = FutureRecord::<str, [u8]>::to(topic)
+                .payload(event.value.as_slice())
+                .headers(headers);
             let record = match &event.key {
                 Some(key) => record.key(key.as_str()),
                 None => record,
             };
-            producer.send_result(record).map_err(|(err, _record)| err)
+            (
+                span,
+                producer.send_result(record).map_err(|(err, _record)| err),
+            )
         })
         .collect();
     let mut sent = 0usize;
     let mut failed = 0usize;
-    for delivery in deliveries {
+    for (span, delivery) in deliveries {
         match delivery {
             Ok(future) => match future.await {
-                Ok(Ok(_)) => sent += 1,
+                Ok(Ok(delivery)) => {
+                    span.record("messaging.kafka.destination.partition", delivery.partition);
+                    span.record("messaging.kafka.message.offset", delivery.offset);
+                    sent += 1
+                }
                 Ok(Err((err, _))) => {
                     failed += 1;
                     eprintln!("delivery failed: {err}");
