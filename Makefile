@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help up down reset test bench install build lint fmt status logs
+.PHONY: help up down reset test bench install build lint fmt status logs screenshots
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -28,8 +28,11 @@ build: ## build the lattice binaries (host, wadm, wash), the providers and the c
 lint: ## cargo fmt --check and clippy -D warnings
 	@scripts/lint.sh
 
-status: ## show hosts, apps and the processes of the local lattice
+status: ## show the processes, Prometheus's targets and alerts, the hosts and the app
 	@scripts/status.sh
+
+screenshots: ## take the README's pictures of the trace UI and Prometheus (needs make up)
+	@scripts/screenshots.sh
 
 reset: ## make down, then forget the lattice's state (JetStream: wadm's apps, links, config); data is kept
 	@scripts/down.sh && rm -rf .lattice/jetstream && echo "lattice state cleared; make up deploys wadm.yaml afresh"

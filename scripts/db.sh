@@ -13,6 +13,18 @@ if [[ -z "$(psql_admin -c "SELECT 1 FROM pg_roles WHERE rolname = '$PG_USER'")" 
   psql_admin -c "CREATE ROLE $PG_USER LOGIN PASSWORD '$PG_PASSWORD'"
 fi
 
+# The telemetry database: Phoenix owns its schema (it migrates it itself), under its own role,
+# which the services' role cannot read.
+if [[ -z "$(psql_admin -c "SELECT 1 FROM pg_roles WHERE rolname = '$TELEMETRY_USER'")" ]]; then
+  log "postgres: creating role $TELEMETRY_USER"
+  psql_admin -c "CREATE ROLE $TELEMETRY_USER LOGIN PASSWORD '$TELEMETRY_PASSWORD'"
+fi
+if [[ -z "$(psql_admin -c "SELECT 1 FROM pg_database WHERE datname = '$TELEMETRY_DB'")" ]]; then
+  log "postgres: creating database $TELEMETRY_DB"
+  psql_admin -c "CREATE DATABASE $TELEMETRY_DB OWNER $TELEMETRY_USER"
+  psql_admin -c "REVOKE ALL ON DATABASE $TELEMETRY_DB FROM PUBLIC"
+fi
+
 for db in "${PG_DATABASES[@]}"; do
   if [[ -z "$(psql_admin -c "SELECT 1 FROM pg_database WHERE datname = '$db'")" ]]; then
     log "postgres: creating database $db"

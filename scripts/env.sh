@@ -37,6 +37,24 @@ KAFKA_PORT="9092"
 PG_USER="movie"
 PG_PASSWORD="movie"
 PG_DATABASES=(movie_metadata movie_rating)
+# Telemetry (scripts/telemetry.sh): traces and their logs in a database of their own, under a
+# role of their own; Prometheus, Alertmanager and the exporters beside them.
+TELEMETRY_DB="movie_telemetry"
+TELEMETRY_USER="telemetry"
+TELEMETRY_PASSWORD="telemetry"
+PHOENIX_PIP="arize-phoenix[pg]==20.26.1"
+PHOENIX_VENV="$TOOLS_DIR/phoenix"
+PHOENIX_ADDR="127.0.0.1:6006"          # trace UI, and OTLP/HTTP at /v1/traces
+PHOENIX_GRPC_PORT="4317"
+PROMETHEUS_ADDR="127.0.0.1:9090"
+ALERTMANAGER_ADDR="127.0.0.1:9093"
+ALERT_INBOX_ADDR="127.0.0.1:9095"       # Alertmanager's webhook receiver
+BLACKBOX_ADDR="127.0.0.1:9115"
+HOST_METRICS_ADDR="127.0.0.1:9464"      # the providers' are in wadm.yaml (9465, 9466)
+# postgres-exporter, one per database: DATABASE:PORT (telemetry/prometheus.yml names them).
+PG_EXPORTERS=(movie_metadata:9187 movie_rating:9188 movie_telemetry:9189)
+# MOVIE_LATTICE_TRACING=off starts the host without span export (the benchmark compares).
+TRACING="${MOVIE_LATTICE_TRACING:-on}"
 APP_NAME="movie-lattice"
 
 export PATH="$CARGO_TOOLS_ROOT/bin:$VENV_DIR/bin:$HOME/.cargo/bin:$PATH"
@@ -67,6 +85,40 @@ provider_packages() { package_names providers; }
 # it is given, so commands that should reuse that build (the lattice binaries' tests) name the
 # same packages.
 native_packages() { printf '%s\n' lattice-host lattice-wadm wash; provider_packages; echo movie-ingester; }
+
+# The OTLP/HTTP traces URL the host and its providers export to; empty when tracing is off.
+traces_endpoint() { [[ "$TRACING" == "off" ]] || echo "http://$PHOENIX_ADDR/v1/traces"; }
+
+# running NAME: whether the process `spawn NAME` started is alive.
+running() { [[ -f "$PID_DIR/$1.pid" ]] && kill -0 "$(cat "$PID_DIR/$1.pid")" 2>/dev/null; }
+
+# spawn NAME COMMAND...: start COMMAND in its own session, logging to logs/NAME.log.
+spawn() {
+  local name="$1"; shift
+  log "starting $name"
+  setsid "$@" >>"$LOG_DIR/$name.log" 2>&1 </dev/null &
+  echo $! >"$PID_DIR/$name.pid"
+}
+
+# stop_pid NAME: TERM the process `spawn NAME` started, KILL it after 10 s.
+stop_pid() {
+  local name="$1" pidfile="$PID_DIR/$1.pid" pid
+  [[ -f "$pidfile" ]] || return 0
+  pid="$(cat "$pidfile")"
+  if kill -0 "$pid" 2>/dev/null; then
+    log "stopping $name (pid $pid)"
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+      log "$name did not stop within 10s; killing it"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  fi
+  rm -f "$pidfile"
+}
 
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }

@@ -2,7 +2,7 @@
 # Installs what the project needs and is missing. Idempotent: a second run only checks.
 #
 #   scripts/install.sh              what `make up` needs, in order (PARTS below, without test-tools)
-#   scripts/install.sh PART...      only those parts: system wasm-target nats-server
+#   scripts/install.sh PART...      only those parts: system wasm-target nats-server phoenix
 #                                   patched-crates tansu test-tools
 #
 # Each part that has work to do runs as a named step (scripts/steps.sh). wash is not here: it
@@ -20,13 +20,20 @@ install_system() {
   command -v python3 >/dev/null || missing+=("python3")
   # Debian's python3 makes virtualenvs only with python3-venv (ensurepip).
   python3 -c 'import ensurepip' 2>/dev/null || missing+=("python3-venv")
+  # The telemetry stack (scripts/telemetry.sh).
+  command -v prometheus >/dev/null || missing+=("prometheus")
+  command -v prometheus-alertmanager >/dev/null || missing+=("prometheus-alertmanager")
+  command -v prometheus-postgres-exporter >/dev/null || missing+=("prometheus-postgres-exporter")
+  command -v prometheus-blackbox-exporter >/dev/null || missing+=("prometheus-blackbox-exporter")
   ((${#missing[@]})) || return 0
   step "apt: installing ${missing[*]}" apt_install "${missing[@]}"
 }
 apt_install() {
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q
-  apt-get install -y -q "$@"
+  # Only the binaries: the packages' own services are not started (scripts/telemetry.sh runs
+  # them with the project's configuration).
+  apt-get install -y -q --no-install-recommends "$@"
 }
 
 # --- Rust target for the components -----------------------------------------------------------
@@ -43,6 +50,17 @@ install_nats_server() {
 pip_install() {
   [[ -x "$VENV_DIR/bin/pip" ]] || python3 -m venv "$VENV_DIR"
   "$VENV_DIR/bin/pip" install --disable-pip-version-check --progress-bar off "$@"
+}
+
+# --- Phoenix, the trace store, in a virtualenv of its own (it pins many packages) -------------
+install_phoenix() {
+  "$PHOENIX_VENV/bin/python" -c 'import importlib.metadata as m, sys; sys.exit(m.version("arize-phoenix") != sys.argv[1])' \
+    "${PHOENIX_PIP#*==}" 2>/dev/null && return 0
+  step "pip: $PHOENIX_PIP into its own venv" phoenix_install
+}
+phoenix_install() {
+  [[ -x "$PHOENIX_VENV/bin/pip" ]] || python3 -m venv "$PHOENIX_VENV"
+  "$PHOENIX_VENV/bin/pip" install --disable-pip-version-check --progress-bar off "$PHOENIX_PIP"
 }
 
 # --- the patched crates both workspaces' [patch] sections name: every cargo command needs them
@@ -69,15 +87,16 @@ install_test_tools() {
 }
 
 parts=("$@")
-((${#parts[@]})) || parts=(system wasm-target nats-server patched-crates tansu)
+((${#parts[@]})) || parts=(system wasm-target nats-server phoenix patched-crates tansu)
 for part in "${parts[@]}"; do
   case "$part" in
     system) install_system ;;
     wasm-target) install_wasm_target ;;
     nats-server) install_nats_server ;;
+    phoenix) install_phoenix ;;
     patched-crates) install_patched_crates ;;
     tansu) install_tansu ;;
     test-tools) install_test_tools ;;
-    *) die "install.sh: unknown part '$part' (system wasm-target nats-server patched-crates tansu test-tools)" ;;
+    *) die "install.sh: unknown part '$part' (system wasm-target nats-server phoenix patched-crates tansu test-tools)" ;;
   esac
 done

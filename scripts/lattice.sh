@@ -1,24 +1,16 @@
 #!/usr/bin/env bash
-# Starts the local lattice: Postgres (with the databases and migrations), NATS with JetStream,
-# wadm and one wasmCloud host. Idempotent: what is already running is left alone.
+# Starts the local lattice: Postgres (with the databases and migrations), the telemetry stack
+# (scripts/telemetry.sh), NATS with JetStream, wadm and one wasmCloud host. Idempotent: what is already running is left alone.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
 BIN="$CARGO_TARGET_DIR/release"
 
-running() { [[ -f "$PID_DIR/$1.pid" ]] && kill -0 "$(cat "$PID_DIR/$1.pid")" 2>/dev/null; }
-
-# spawn NAME COMMAND...: start COMMAND in its own session, logging to logs/NAME.log.
-spawn() {
-  local name="$1"; shift
-  log "starting $name"
-  setsid "$@" >>"$LOG_DIR/$name.log" 2>&1 </dev/null &
-  echo $! >"$PID_DIR/$name.pid"
-}
-
-
 # --- Postgres -------------------------------------------------------------------------------
 "$ROOT/scripts/postgres.sh"
+
+# --- Telemetry: the trace store first, so that the host's first spans have somewhere to go ---
+"$ROOT/scripts/telemetry.sh" start
 
 # --- Kafka-protocol broker (Tansu, SQLite storage: a restart loses no event) -----------------
 if ! running kafka; then
@@ -51,6 +43,10 @@ if ! running host; then
   WASMCLOUD_MAX_EXECUTION_TIME_MS="${WASMCLOUD_MAX_EXECUTION_TIME_MS:-30000}" \
   WASMCLOUD_EXPERIMENTAL_FEATURES=builtin-http-server,rpc-interface \
   WASMCLOUD_LABEL_movie_lattice=local \
+  WASMCLOUD_STRUCTURED_LOGGING_ENABLED=true \
+  WASMCLOUD_METRICS_ADDRESS="$HOST_METRICS_ADDR" \
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT="$(traces_endpoint)" \
+  OTEL_TRACES_SAMPLER="${OTEL_TRACES_SAMPLER:-}" OTEL_TRACES_SAMPLER_ARG="${OTEL_TRACES_SAMPLER_ARG:-}" \
     spawn host "$BIN/wasmcloud-host" --lattice "$LATTICE"
 fi
 

@@ -9,6 +9,8 @@ source "$ROOT/scripts/steps.sh"
 "$ROOT/scripts/setup.sh"
 "$ROOT/scripts/install.sh" test-tools
 step "lint: cargo fmt --check, clippy -D warnings" "$ROOT/scripts/lint.sh"
+step_visible "alert rules and telemetry configs: promtool check + test rules, amtool" \
+  "$ROOT/scripts/check-telemetry.sh"
 
 # Every cargo test's output is kept, so that the run ends with one line counting all tests.
 results="$STATE_DIR/test-results.log"
@@ -33,7 +35,8 @@ fi
 stop_if_started() { if $started_here; then "$ROOT/scripts/down.sh"; fi; }
 on_exit stop_if_started
 on_exit summary
-step "start the lattice (postgres, tansu, nats, wadm, host)" "$ROOT/scripts/lattice.sh"
+step "start the lattice (postgres, telemetry, tansu, nats, wadm, host)" "$ROOT/scripts/lattice.sh"
+step "wait for the telemetry stack" "$ROOT/scripts/telemetry.sh" wait
 
 step_visible "unit, component and end-to-end tests" \
   run_tests cargo test --release --locked --manifest-path "$ROOT/Cargo.toml" -- --test-threads=4
