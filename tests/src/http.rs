@@ -88,9 +88,22 @@ fn agent() -> &'static ureq::Agent {
 
 /// Sends `method path` with an optional body to the API and returns the answer.
 pub fn request(method: &str, path: &str, body: Option<&[u8]>) -> anyhow::Result<HttpResponse> {
-    let request = agent()
-        .request(method, &format!("{API}{path}"))
-        .set("content-type", "application/json");
+    request_with_headers(method, path, &[], body)
+}
+
+/// [`request`] with extra request headers (e.g. a W3C `traceparent`).
+pub fn request_with_headers(
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&[u8]>,
+) -> anyhow::Result<HttpResponse> {
+    let request = headers.iter().fold(
+        agent()
+            .request(method, &format!("{API}{path}"))
+            .set("content-type", "application/json"),
+        |request, (name, value)| request.set(name, value),
+    );
     let result = match body {
         Some(bytes) => request.send_bytes(bytes),
         None => request.call(),

@@ -34,6 +34,37 @@ pub fn ingest(file: &Path) -> anyhow::Result<String> {
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
+/// Runs `movie-ingester send --show-trace-ids FILE` with span export to the trace store, and
+/// returns the trace id of each event, in the file's order.
+pub fn ingest_traced(file: &Path) -> anyhow::Result<Vec<String>> {
+    let output = Command::new("bash")
+        .arg("-c")
+        .arg(
+            r#"source scripts/env.sh && OTEL_EXPORTER_OTLP_TRACES_ENDPOINT="http://$PHOENIX_ADDR/v1/traces" \
+               "$CARGO_TARGET_DIR/release/movie-ingester" send --show-trace-ids "$1""#,
+        )
+        .arg("ingest")
+        .arg(file)
+        .current_dir(project_root())
+        .output()
+        .context("failed to run movie-ingester")?;
+    let printed = String::from_utf8_lossy(&output.stdout).into_owned();
+    if !output.status.success() {
+        bail!(
+            "movie-ingester failed: {printed}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok(printed
+        .lines()
+        .filter_map(|line| {
+            let rest = line.strip_prefix("event ")?;
+            let (_, trace_id) = rest.split_once(" trace ")?;
+            Some(trace_id.trim().to_string())
+        })
+        .collect())
+}
+
 /// A rating event as the original go-movie sends it.
 pub fn event(user: &str, record: &str, value: i64, kind: &str) -> serde_json::Value {
     serde_json::json!({"userId": user, "recordId": record, "recordType": "movie", "value": value,

@@ -1,5 +1,5 @@
 //! Harness for the end-to-end tests: a real lattice (NATS, wadm, a wasmCloud host, Postgres,
-//! Kafka) with `wadm.yaml` deployed by `wash app deploy`, driven over HTTP and wRPC.
+//! Kafka, the telemetry stack) with `wadm.yaml` deployed by `wash app deploy`, driven over HTTP and wRPC.
 //!
 //! The lattice is started through the project's own scripts when it is not running, so a
 //! plain `cargo test` works as well as `make test`.
@@ -10,16 +10,18 @@
 //! - [`lattice`]: deploying the app and waiting until it serves.
 //! - [`scripts`]: the project's scripts and tools (`wash`), scratch folders.
 //! - [`kafka`]: producing events and reading topics; [`wrpc`]: calling the services directly.
+//! - [`telemetry`]: traces read back from the trace store, metrics, alerts.
 
 pub mod api;
 pub mod http;
 pub mod kafka;
 pub mod lattice;
 pub mod scripts;
+pub mod telemetry;
 pub mod wrpc;
 
 pub use api::TestApp;
-pub use http::{assert_error, encode, get, request, HttpResponse};
+pub use http::{assert_error, encode, get, request, request_with_headers, HttpResponse};
 pub use lattice::{
     app_status, deploy_manifest, deployed_app, deployed_version, eventually, manifest_version,
     require_app, wait_until_serving,
