@@ -151,6 +151,39 @@ def bench_http(seconds: int) -> list[dict]:
     return rows
 
 
+# --- the cost of tracing --------------------------------------------------------------------------
+
+TRACING_CONNECTIONS = 32
+
+
+def restart_host(tracing: str) -> None:
+    """Restarts the host with span export on or off (MOVIE_LATTICE_TRACING), then waits until
+    wadm has placed the app on it again and /movie answers."""
+    log(f"restarting the host with tracing {tracing}")
+    run("bash", "-c", "source scripts/env.sh && stop_pid host && stop_stray_providers")
+    run("bash", str(ROOT / "scripts" / "lattice.sh"), env={"MOVIE_LATTICE_TRACING": tracing})
+    probe = f"{LATTICE_URL}/movie?id=bench-movie-00001"
+    wait_until("the app on the restarted host", lambda: http_status(probe, 1.0) == 200, 180, 0.2)
+    time.sleep(5)  # let every provider finish starting
+
+
+def bench_tracing(seconds: int) -> dict:
+    """GET /movie at 32 connections with span export off, then on (the default sampling), each
+    on a freshly started host; the cost is the throughput lost."""
+    rows = {}
+    try:
+        for tracing in ("off", "on"):
+            restart_host(tracing)
+            log(f"GET /movie with tracing {tracing}: {TRACING_CONNECTIONS} connections, {seconds}s")
+            rows[tracing] = wrk(LATTICE_URL, TRACING_CONNECTIONS, seconds)
+    finally:
+        if "on" not in rows:
+            restart_host("on")
+    off, on = rows["off"]["rps"], rows["on"]["rps"]
+    rows["cost_percent"] = round(100 * (off - on) / off, 1) if off else None
+    return rows
+
+
 # --- Kafka ---------------------------------------------------------------------------------------
 
 def ingester(*args: str) -> str:
@@ -316,6 +349,18 @@ def markdown(results: dict) -> str:
                       f"{r['p99_ms']:.2f} ms", f"{r['max_ms']:.1f} ms", str(r["errors"])]
         cells.append(f"{row['ratio']:.2f}")
         lines.append("| " + " | ".join(cells) + " |")
+    t = results["tracing"]
+    lines += [
+        "",
+        f"### The cost of tracing (GET /movie, {TRACING_CONNECTIONS} connections, each on a freshly started host)",
+        "",
+        "| span export | req/s | p50 | p99 | errors |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for side, label in (("off", "off"), ("on", "on, every trace kept (default sampling)")):
+        r = t[side]
+        lines.append(f"| {label} | {r['rps']:,.0f} | {r['p50_ms']:.2f} ms | {r['p99_ms']:.2f} ms | {r['errors']} |")
+    lines.append(f"| **throughput cost** | **{t['cost_percent']}%** | | | |")
     k = results["kafka"]
     lines += [
         "",
@@ -367,6 +412,7 @@ def main() -> None:
         wait_until("the native server", lambda: http_status(f"{NATIVE_URL}/movie?id=bench-movie-00000") == 200, 30)
         check_same_answers()
         results["http"] = bench_http(args.seconds)
+        results["tracing"] = bench_tracing(args.seconds)
         results["kafka"] = bench_kafka(args.events, dt.datetime.now().strftime("%Y%m%d%H%M%S"))
         results["deploy"] = bench_deploy()
         results["memory"] = idle_memory(native.pid)

@@ -18,7 +18,7 @@ const graph = new URLSearchParams({
     'histogram_quantile(0.99, sum by (le) (rate(wasmcloud_host_http_server_request_duration_seconds_bucket[1m])))',
   "g0.tab": "0",
   "g0.range_input": "15m",
-  "g1.expr": 'sum by (component_id) (rate(wasmcloud_host_component_invocations_total[1m]))',
+  "g1.expr": 'sum by (component_ref) (rate(wasmcloud_host_component_invocations_total[1m]))',
   "g1.tab": "0",
   "g1.range_input": "15m",
 });
@@ -34,7 +34,9 @@ try {
   const page = await browser.newPage({ viewport: { width: 1500, height: 900 } });
 
   await page.goto(traceUrl, { waitUntil: "networkidle", timeout: 60000 });
-  await page.waitForTimeout(3000);
+  // The UI loads the trace after the page: wait until its spans are drawn.
+  await page.getByText("SELECT movie_rating").first().waitFor({ timeout: 60000 });
+  await page.waitForTimeout(2000);
   await page.screenshot({ path: `${outDir}/trace.png` });
   console.log(`${outDir}/trace.png  <- ${traceUrl}`);
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The telemetry stack of the local lattice, all on 127.0.0.1:
 #   phoenix          trace store and UI; OTLP/HTTP at /v1/traces; keeps spans, and the log
-#                    events inside them, in Postgres database movie_telemetry
+#                    events inside them, in Postgres database movie_telemetry. It runs at the
+#                    lowest CPU priority: on a busy machine it falls behind (spans wait in its
+#                    queue) rather than take CPU from the services it watches.
 #   prometheus       scrapes the host, the providers, the exporters; evaluates telemetry/rules
 #   alertmanager     routes firing alerts to the alert inbox
 #   alert-inbox      the webhook receiver (scripts/alert-inbox.py)
@@ -31,7 +33,8 @@ start() {
     PHOENIX_WORKING_DIR="$STATE_DIR/phoenix" \
     PHOENIX_SQL_DATABASE_URL="postgresql://$TELEMETRY_USER:$TELEMETRY_PASSWORD@127.0.0.1:$PG_PORT/$TELEMETRY_DB" \
     PHOENIX_TELEMETRY_ENABLED=false \
-      spawn phoenix "$PHOENIX_VENV/bin/phoenix" serve
+      spawn phoenix bash -c 'echo 19 >/proc/self/autogroup 2>/dev/null; exec nice -n 19 "$@"' \
+      phoenix "$PHOENIX_VENV/bin/phoenix" serve
   fi
   local entry db port
   for entry in "${PG_EXPORTERS[@]}"; do

@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use tracing::{field, info_span, warn, Instrument as _, Span};
+use tracing::{debug_span, field, info_span, warn, Instrument as _, Span};
 
 use crate::bindings::wasmcloud::postgres::types::{
     PgValue, PreparedStatementExecError, QueryError, StatementPrepareError,
@@ -102,7 +102,9 @@ pub async fn checkout(
     metrics: &PostgresMetrics,
 ) -> Result<deadpool_postgres::Object, StatementError> {
     let started = Instant::now();
-    let span = info_span!("pool checkout", db.name = %link.database);
+    // Debug level: the wait is in the metrics (`postgres_provider_pool_wait_seconds`); a span
+    // per call for it would cost the trace store more than it tells.
+    let span = debug_span!("pool checkout", db.name = %link.database);
     let result = link.pool.get().instrument(span).await;
     metrics.checkout_done(&link.database, started.elapsed(), result.is_ok());
     metrics.pool_state(&link.database, &link.pool);
