@@ -198,7 +198,12 @@ mod tests {
         assert!(text.contains(
             "kafka_provider_dead_letters_total{component=\"rating\",dlq_topic=\"ratings.dlq\",topic=\"ratings\"} 0"
         ), "{text}");
-        assert!(text.contains("kafka_provider_delivery_retries_total{component=\"rating\",topic=\"ratings\"} 0"), "{text}");
+        assert!(
+            text.contains(
+                "kafka_provider_delivery_retries_total{component=\"rating\",topic=\"ratings\"} 0"
+            ),
+            "{text}"
+        );
     }
 
     #[test]
