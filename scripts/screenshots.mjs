@@ -40,13 +40,13 @@ try {
   await page.screenshot({ path: `${outDir}/trace.png` });
   console.log(`${outDir}/trace.png  <- ${traceUrl}`);
 
-  const graphUrl = `${prometheus}/graph?${graph}`;
+  const graphUrl = `${prometheus}/classic/graph?${graph}`;
   await page.goto(graphUrl, { waitUntil: "networkidle", timeout: 60000 });
   await page.waitForTimeout(3000);
   await page.screenshot({ path: `${outDir}/prometheus-graph.png`, fullPage: true });
   console.log(`${outDir}/prometheus-graph.png  <- ${graphUrl}`);
 
-  await page.goto(`${prometheus}/alerts`, { waitUntil: "networkidle", timeout: 60000 });
+  await page.goto(`${prometheus}/classic/alerts`, { waitUntil: "networkidle", timeout: 60000 });
   await page.waitForTimeout(1500);
   await page.screenshot({ path: `${outDir}/prometheus-alerts.png`, fullPage: true });
   console.log(`${outDir}/prometheus-alerts.png`);

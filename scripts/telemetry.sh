@@ -118,7 +118,7 @@ for a in alerts:
 urls() {
   cat <<MSG
     Traces:   http://$PHOENIX_ADDR   (trace store UI; spans in Postgres database $TELEMETRY_DB)
-    Metrics:  http://$PROMETHEUS_ADDR   (targets: /targets, alerts: /alerts)
+    Metrics:  http://$PROMETHEUS_ADDR   (targets: /classic/targets, alerts: /classic/alerts)
     Alerts:   http://$ALERTMANAGER_ADDR   (received by http://$ALERT_INBOX_ADDR/alerts)
 MSG
 }

@@ -112,16 +112,24 @@ fn the_trace_store_installs_into_an_empty_tools_folder() {
     let cache = scratch.path("cache");
     run_script("install", &["phoenix"], &[("MOVIE_LATTICE_CACHE", &cache)])
         .expect("install.sh phoenix into an empty tools folder");
-    let phoenix = cache.join("tools/phoenix/bin/phoenix");
-    let help = Command::new(&phoenix)
-        .arg("--help")
-        .output()
-        .expect("run the installed phoenix");
+    let venv = cache.join("tools/phoenix/bin");
     assert!(
-        String::from_utf8_lossy(&help.stdout).contains("serve"),
-        "{}: {}",
-        phoenix.display(),
-        stderr(&help)
+        venv.join("phoenix").is_file(),
+        "the phoenix command is installed"
+    );
+    // The server's module imports (all its dependencies are there) and is the pinned version.
+    let imported = Command::new(venv.join("python"))
+        .args([
+            "-c",
+            "import phoenix.server.main, importlib.metadata as m; print(m.version('arize-phoenix'))",
+        ])
+        .output()
+        .expect("run the venv's python");
+    assert_eq!(
+        String::from_utf8_lossy(&imported.stdout).trim(),
+        "20.26.1",
+        "{}",
+        stderr(&imported)
     );
 
     let again = run_script("install", &["phoenix"], &[("MOVIE_LATTICE_CACHE", &cache)])
