@@ -70,16 +70,21 @@ fn without_the_rating_service_movies_degrade_and_health_says_so() {
     let restore = Restore;
     wash(&["app", "deploy", &path.to_string_lossy(), "--replace"]).expect("deploy without rating");
 
-    // A new version restarts every component of the app, metadata too: wait until it settled.
+    // A new version restarts every component of the app, metadata too, and wadm puts the
+    // links again: wait until the degraded state has held for 2 s (8 checks in a row), not
+    // just until one check between two link puts saw it.
+    let mut in_a_row = 0;
     eventually(
-        "/healthz to report rating down and metadata up",
+        "/healthz to report rating down and metadata up, steadily",
         Duration::from_secs(60),
         || {
             let health = get("/healthz")?;
             let report = health.json()?;
-            Ok(health.status == 503
+            let degraded = health.status == 503
                 && report["checks"]["metadata"] == "ok"
-                && report["checks"]["rating"] != "ok")
+                && report["checks"]["rating"] != "ok";
+            in_a_row = if degraded { in_a_row + 1 } else { 0 };
+            Ok(in_a_row >= 8)
         },
     )
     .expect("degraded health");
