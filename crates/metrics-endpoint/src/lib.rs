@@ -18,6 +18,27 @@ pub use prometheus;
 const MAX_HEAD_BYTES: usize = 8 * 1024;
 const READ_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Registers a metric built from constant names and labels on `registry`, and returns it.
+/// Both steps fail only on a programming error (an invalid name, a name registered twice),
+/// which the first test that builds the metrics catches, so they panic.
+pub fn register<C>(registry: &Registry, metric: prometheus::Result<C>) -> C
+where
+    C: prometheus::core::Collector + Clone + 'static,
+{
+    let metric = metric.expect("metric definitions are valid");
+    registry
+        .register(Box::new(metric.clone()))
+        .expect("each metric is registered once");
+    metric
+}
+
+/// `registry`'s metrics in the text exposition format, as a scrape gets them.
+pub fn render(registry: &Registry) -> prometheus::Result<String> {
+    let mut text = Vec::new();
+    TextEncoder::new().encode(&registry.gather(), &mut text)?;
+    String::from_utf8(text).map_err(|err| prometheus::Error::Msg(err.to_string()))
+}
+
 /// Why the endpoint could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum EndpointError {
@@ -108,23 +129,19 @@ fn respond(head: &[u8], registry: &Registry) -> Vec<u8> {
     let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
     let path = target.split('?').next().unwrap_or("");
     match (method, path) {
-        ("GET" | "HEAD", "/metrics") => {
-            let mut body = Vec::new();
-            let encoder = TextEncoder::new();
-            match encoder.encode(&registry.gather(), &mut body) {
-                Ok(()) => {
-                    if method == "HEAD" {
-                        body.clear();
-                    }
-                    response("200 OK", encoder.format_type(), &body)
+        ("GET" | "HEAD", "/metrics") => match render(registry) {
+            Ok(mut body) => {
+                if method == "HEAD" {
+                    body.clear();
                 }
-                Err(err) => response(
-                    "500 Internal Server Error",
-                    "text/plain",
-                    err.to_string().as_bytes(),
-                ),
+                response("200 OK", TextEncoder::new().format_type(), body.as_bytes())
             }
-        }
+            Err(err) => response(
+                "500 Internal Server Error",
+                "text/plain",
+                err.to_string().as_bytes(),
+            ),
+        },
         (_, "/metrics") => response("405 Method Not Allowed", "text/plain", b"use GET\n"),
         _ => response("404 Not Found", "text/plain", b"metrics are at /metrics\n"),
     }

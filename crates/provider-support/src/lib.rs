@@ -11,7 +11,9 @@ use std::str::FromStr;
 
 mod observability;
 
-pub use observability::{continue_call, init_telemetry, serve_metrics, METRICS_ADDRESS};
+pub use observability::{
+    continue_call, init_telemetry, serve_metrics, serve_with_telemetry, METRICS_ADDRESS,
+};
 
 #[doc(hidden)]
 pub use {anyhow, wasmcloud_provider_sdk};

@@ -1,6 +1,8 @@
 //! A provider's logs, spans and metrics, set up the way its host runs: the host passes its log
 //! level, log format and span export (endpoint, sampler) in the provider's host data.
 
+use std::future::Future;
+
 use telemetry::{LogFormat, Sampling, Settings, TraceExport};
 use tracing::Span;
 use wasmcloud_provider_sdk::Context;
@@ -95,4 +97,26 @@ pub async fn serve_metrics(
             None
         }
     }
+}
+
+/// Runs a provider as `service` with its telemetry around it: logs and spans as the host says
+/// ([`init_telemetry`], with the filter directives `extra`), `registry` served at the
+/// provider's [`METRICS_ADDRESS`], then `serving` (the provider's wRPC serving, e.g.
+/// [`crate::serve_provider!`]) until the host stops it; last, buffered spans are flushed.
+pub async fn serve_with_telemetry(
+    service: &str,
+    extra: &[&str],
+    registry: metrics_endpoint::prometheus::Registry,
+    serving: impl Future<Output = anyhow::Result<()>>,
+) -> anyhow::Result<()> {
+    let telemetry = init_telemetry(service, extra);
+    let metrics = serve_metrics(registry).await;
+    let served = serving.await;
+    if let Some(endpoint) = metrics {
+        endpoint.task.abort();
+    }
+    if let Some(telemetry) = telemetry {
+        telemetry.shutdown();
+    }
+    served
 }

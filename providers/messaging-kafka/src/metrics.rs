@@ -6,6 +6,7 @@
 //! commit, so a message counts as lag until it is handled or dead-lettered.
 
 use metrics_endpoint::prometheus::{IntCounterVec, IntGaugeVec, Opts, Registry};
+use metrics_endpoint::register;
 use rdkafka::consumer::ConsumerContext;
 use rdkafka::statistics::Statistics;
 use rdkafka::ClientContext;
@@ -164,30 +165,12 @@ impl ClientContext for LagContext {
 
 impl ConsumerContext for LagContext {}
 
-/// Registers a metric built from constant names and labels: failing is a programming error,
-/// which the unit tests below would catch.
-fn register<C>(registry: &Registry, metric: metrics_endpoint::prometheus::Result<C>) -> C
-where
-    C: metrics_endpoint::prometheus::core::Collector + Clone + 'static,
-{
-    let metric = metric.expect("the provider's metric definitions are valid");
-    registry
-        .register(Box::new(metric.clone()))
-        .expect("each metric is registered once");
-    metric
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use metrics_endpoint::prometheus::{Encoder as _, TextEncoder};
 
     fn exposition(metrics: &KafkaMetrics) -> String {
-        let mut text = Vec::new();
-        TextEncoder::new()
-            .encode(&metrics.registry.gather(), &mut text)
-            .expect("encode");
-        String::from_utf8(text).expect("utf-8")
+        metrics_endpoint::render(&metrics.registry).expect("text exposition")
     }
 
     #[test]

@@ -16,18 +16,15 @@ pub const PROVIDER_NAME: &str = "messaging-kafka-provider";
 
 /// Serves the provider until the host stops it.
 pub async fn serve() -> anyhow::Result<()> {
-    let telemetry = provider_support::init_telemetry(PROVIDER_NAME, &["rdkafka=warn"]);
     let provider = KafkaProvider::default();
-    let metrics = provider_support::serve_metrics(provider.metrics().registry.clone()).await;
-    let served =
-        provider_support::serve_provider!(provider, PROVIDER_NAME, crate::bindings::serve).await;
-    if let Some(endpoint) = metrics {
-        endpoint.task.abort();
-    }
-    if let Some(telemetry) = telemetry {
-        telemetry.shutdown();
-    }
-    served
+    let registry = provider.metrics().registry.clone();
+    provider_support::serve_with_telemetry(
+        PROVIDER_NAME,
+        &["rdkafka=warn"],
+        registry,
+        provider_support::serve_provider!(provider, PROVIDER_NAME, crate::bindings::serve),
+    )
+    .await
 }
 
 impl Provider for KafkaProvider {

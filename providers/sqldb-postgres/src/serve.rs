@@ -18,18 +18,15 @@ pub const PROVIDER_NAME: &str = "sqldb-postgres-provider";
 
 /// Serves the provider until the host stops it.
 pub async fn serve() -> anyhow::Result<()> {
-    let telemetry = provider_support::init_telemetry(PROVIDER_NAME, &[]);
     let provider = PostgresProvider::default();
-    let metrics = provider_support::serve_metrics(provider.metrics().registry.clone()).await;
-    let served =
-        provider_support::serve_provider!(provider, PROVIDER_NAME, crate::bindings::serve).await;
-    if let Some(endpoint) = metrics {
-        endpoint.task.abort();
-    }
-    if let Some(telemetry) = telemetry {
-        telemetry.shutdown();
-    }
-    served
+    let registry = provider.metrics().registry.clone();
+    provider_support::serve_with_telemetry(
+        PROVIDER_NAME,
+        &[],
+        registry,
+        provider_support::serve_provider!(provider, PROVIDER_NAME, crate::bindings::serve),
+    )
+    .await
 }
 
 /// The span of one call a component made, continuing the component's trace.
