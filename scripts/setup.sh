@@ -7,7 +7,7 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 source "$ROOT/scripts/steps.sh"
 
-"$ROOT/scripts/install.sh" system wasm-target nats-server phoenix patched-crates
+"$ROOT/scripts/install.sh" system wasm-target nats-server pyyaml phoenix patched-crates
 # The second lane (install.sh only checks when Tansu is there already). A session of its own,
 # so that it can be stopped as a whole. The kernel schedules each session as one group
 # (autogroup), where `nice` alone does not reach across groups: lower the whole group's

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# `make test`: every test of the project. Lint, native unit tests of both workspaces, then the
-# end-to-end tests against a real lattice (started here when it is not running, and stopped
-# again afterwards).
+# `make test`: every test of the project. Lint, native unit tests, then the end-to-end tests
+# against a real lattice in both shapes: one host, then a cluster (HOSTS=3). The lattice is
+# started here when it is not running, and stopped again afterwards.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 source "$ROOT/scripts/steps.sh"
@@ -11,6 +11,7 @@ source "$ROOT/scripts/steps.sh"
 step "lint: cargo fmt --check, clippy -D warnings" "$ROOT/scripts/lint.sh"
 step_visible "alert rules and telemetry configs: promtool check + test rules, amtool" \
   "$ROOT/scripts/check-telemetry.sh"
+step_visible "the front door's configuration: haproxy -c" env HOSTS=3 "$ROOT/scripts/frontdoor.sh" check
 
 # Every cargo test's output is kept, so that the run ends with one line counting all tests.
 results="$STATE_DIR/test-results.log"
@@ -26,17 +27,51 @@ summary() {
 mapfile -t native < <(native_packages)
 step_visible "unit tests (lattice binaries)" \
   run_tests cargo test --release --locked --manifest-path "$ROOT/Cargo.toml" \
-  "${native[@]/#/--package=}" --bin=wasmcloud-host --bin=wadm
+  "${native[@]/#/--package=}" --bin=wasmcloud-host --bin=wadm --bin=lattice-streams
 
-started_here=false
-if [[ ! -f "$PID_DIR/host.pid" ]] || ! kill -0 "$(cat "$PID_DIR/host.pid")" 2>/dev/null; then
-  started_here=true
+# The lattice shapes under test: the single host (every test but the cluster's), then the
+# clustered lattice of $CLUSTER_HOSTS hosts (every end-to-end test that uses the lattice, the
+# cluster's own among them). What was running before is running again afterwards; when
+# nothing was, nothing is.
+CLUSTER_HOSTS="${MOVIE_LATTICE_TEST_HOSTS:-3}"
+before=""
+if [[ -f "$SHAPE_FILE" ]] && compgen -G "$PID_DIR/host-*.pid" >/dev/null; then
+  before="$(cat "$SHAPE_FILE")"
 fi
-stop_if_started() { if $started_here; then "$ROOT/scripts/down.sh"; fi; }
-on_exit stop_if_started
+restore() {
+  local now
+  now="$(cat "$SHAPE_FILE" 2>/dev/null || true)"
+  if [[ -z "$before" ]]; then
+    "$ROOT/scripts/down.sh"
+  elif [[ "$now" != "$before" ]]; then
+    "$ROOT/scripts/down.sh"
+    log "starting the lattice again as it was ($before host(s))"
+    HOSTS="$before" "$ROOT/scripts/lattice.sh" && HOSTS="$before" "$ROOT/scripts/deploy.sh"
+  fi
+}
+on_exit restore
 on_exit summary
-step "start the lattice (postgres, telemetry, tansu, nats, wadm, host)" "$ROOT/scripts/lattice.sh"
-step "wait for the telemetry stack" "$ROOT/scripts/telemetry.sh" wait
 
-step_visible "unit, component and end-to-end tests" \
-  run_tests cargo test --release --locked --manifest-path "$ROOT/Cargo.toml" -- --test-threads=4
+# shape HOSTS: make the running lattice that shape (starting it if needed) and deploy the app.
+shape() {
+  export HOSTS="$1"
+  if [[ -f "$SHAPE_FILE" && "$(cat "$SHAPE_FILE")" != "$HOSTS" ]]; then
+    step "make down (the lattice changes shape)" "$ROOT/scripts/down.sh"
+  fi
+  step "start the lattice with $HOSTS host(s)" "$ROOT/scripts/lattice.sh"
+  step "wait for the telemetry stack" "$ROOT/scripts/telemetry.sh" wait
+  step "deploy $(manifest) and wait for the API" "$ROOT/scripts/deploy.sh"
+}
+
+shape 1
+step_visible "unit, component and end-to-end tests (one host)" \
+  run_tests cargo test --release --locked --manifest-path "$ROOT/Cargo.toml" -- --test-threads=4 --skip cluster_
+
+# Against the cluster: the end-to-end tests, but for those that do not use the lattice (a fresh
+# machine's installs, the step clock, wash build).
+shape "$CLUSTER_HOSTS"
+mapfile -t lattice_tests < <(cd "$ROOT/tests/tests" && ls ./*.rs | sed 's|^\./||; s|\.rs$||' |
+  grep -vx -e fresh_machine -e steps -e wash_build)
+step_visible "end-to-end tests ($CLUSTER_HOSTS hosts)" \
+  run_tests cargo test --release --locked --manifest-path "$ROOT/Cargo.toml" --package movie-e2e \
+  "${lattice_tests[@]/#/--test=}" -- --test-threads=4

@@ -1,6 +1,7 @@
 //! The lattice under test: starting it through the project's scripts, deploying `wadm.yaml`
 //! with `wash app deploy`, and waiting until wadm and the ingress say it serves.
 
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -61,17 +62,23 @@ pub fn deployed_app() -> &'static Result<(), String> {
 
 fn deploy() -> anyhow::Result<()> {
     script("lattice")?;
+    // The clustered manifest is made from wadm.yaml once the artifacts are in the registry,
+    // which `make up`'s deploy step does.
+    if crate::shape::clustered() && !project_root().join(crate::shape::manifest()).exists() {
+        return script("deploy").and_then(|()| wait_until_serving());
+    }
     // Deploying the same manifest again restarts its workloads: only deploy when what runs is
-    // not this wadm.yaml (tests/tests/deploy.rs redeploys on purpose).
+    // not this manifest (tests/tests/deploy.rs redeploys on purpose).
     if deployed_version()? != Some(manifest_version()?) {
         deploy_manifest()?;
     }
     wait_until_serving()
 }
 
-/// `wash app deploy wadm.yaml --replace`, as a user would.
+/// `wash app deploy MANIFEST --replace`, as a user would: wadm.yaml on one host, the
+/// clustered manifest (build/wadm.cluster.yaml) on a cluster.
 pub fn deploy_manifest() -> anyhow::Result<()> {
-    wash(&["app", "deploy", "wadm.yaml", "--replace"]).map(|_| ())
+    wash(&["app", "deploy", crate::shape::manifest(), "--replace"]).map(|_| ())
 }
 
 /// Waits until wadm reports the app Deployed and the ingress answers `/healthz` with 200 three
@@ -99,14 +106,14 @@ pub fn wait_until_serving() -> anyhow::Result<()> {
     )
 }
 
-/// The version annotation of wadm.yaml.
+/// The version annotation of the manifest this shape deploys.
 pub fn manifest_version() -> anyhow::Result<String> {
-    let manifest = std::fs::read_to_string(project_root().join("wadm.yaml"))?;
+    let manifest = std::fs::read_to_string(project_root().join(crate::shape::manifest()))?;
     manifest
         .lines()
         .find_map(|line| line.trim().strip_prefix("version:"))
         .map(|version| version.trim().to_string())
-        .context("wadm.yaml has no version annotation")
+        .context("the manifest has no version annotation")
 }
 
 /// The version of the app wadm has deployed, if any.
@@ -122,4 +129,30 @@ pub fn require_app() {
     if let Err(err) = deployed_app() {
         panic!("the app could not be deployed: {err}");
     }
+}
+
+/// What runs where, from `wash get inventory`: host name (its `movie_lattice_host` label) ->
+/// the ids of the components and providers it runs.
+pub fn placements() -> anyhow::Result<BTreeMap<String, Vec<String>>> {
+    let inventory: serde_json::Value =
+        serde_json::from_str(&wash(&["get", "inventory", "-o", "json"])?)
+            .context("inventory JSON")?;
+    Ok(inventory["inventories"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|host| {
+            let name = host["labels"]["movie_lattice_host"]
+                .as_str()
+                .unwrap_or("unlabelled")
+                .to_string();
+            let ids = ["components", "providers"]
+                .iter()
+                .flat_map(|kind| host[kind].as_array().cloned().unwrap_or_default())
+                .filter_map(|workload| workload["id"].as_str().map(str::to_string))
+                .collect();
+            (name, ids)
+        })
+        .collect())
 }

@@ -9,6 +9,8 @@
 //! - [`http`]: raw HTTP requests to the ingress and their answers.
 //! - [`lattice`]: deploying the app and waiting until it serves.
 //! - [`scripts`]: the project's scripts and tools (`wash`), scratch folders.
+//! - [`load`]: many requests from a chosen client address (rate limits).
+//! - [`shape`]: one host or a cluster (`HOSTS`), and where its hosts, logs and metrics are.
 //! - [`kafka`]: producing events and reading topics; [`wrpc`]: calling the services directly.
 //! - [`telemetry`]: traces read back from the trace store, metrics, alerts.
 
@@ -16,7 +18,9 @@ pub mod api;
 pub mod http;
 pub mod kafka;
 pub mod lattice;
+pub mod load;
 pub mod scripts;
+pub mod shape;
 pub mod telemetry;
 pub mod wrpc;
 
@@ -28,7 +32,7 @@ pub use lattice::{
 };
 pub use scripts::{bash, project_root, run_script, script, tool, wash, Scratch};
 
-/// The HTTP API's address (CONTRACT.md).
+/// The HTTP API's address (CONTRACT.md): the host's ingress, or the cluster's front door.
 pub const API: &str = "http://127.0.0.1:8000";
 /// The application's name in wadm.yaml.
 pub const APP: &str = "movie-lattice";

@@ -26,11 +26,13 @@ pub fn project_root() -> PathBuf {
 }
 
 /// `bash` in the project root, outside the step clock of a `make test` that runs us, so that
-/// the steps of the scripts it runs do not land in that run's table of step times.
+/// the steps of the scripts it runs do not land in that run's table of step times, and in the
+/// lattice shape under test (`HOSTS`, see [`crate::shape::hosts`]).
 pub fn bash() -> Command {
     let mut command = Command::new("bash");
     command
         .current_dir(project_root())
+        .env("HOSTS", crate::shape::hosts().to_string())
         .env_remove("MOVIE_LATTICE_RUN_START")
         .env_remove("STEP_TIMES");
     command

@@ -15,10 +15,45 @@ use crate::project_root;
 pub const PHOENIX: &str = "http://127.0.0.1:6006";
 pub const PROMETHEUS: &str = "http://127.0.0.1:9090";
 pub const ALERT_INBOX: &str = "http://127.0.0.1:9095";
-/// Where the host and the providers serve their metrics.
-pub const HOST_METRICS: &str = "http://127.0.0.1:9464/metrics";
-pub const POSTGRES_PROVIDER_METRICS: &str = "http://127.0.0.1:9465/metrics";
-pub const KAFKA_PROVIDER_METRICS: &str = "http://127.0.0.1:9466/metrics";
+/// Where each host serves its metrics.
+pub fn host_metrics() -> Vec<String> {
+    metrics_slots(0)
+}
+/// Where the Postgres provider's instances serve theirs: one address per host, each instance
+/// on the first that was free.
+pub fn postgres_provider_metrics() -> Vec<String> {
+    metrics_slots(1)
+}
+/// Where the Kafka provider's instances serve theirs (as the Postgres provider's).
+pub fn kafka_provider_metrics() -> Vec<String> {
+    metrics_slots(2)
+}
+fn metrics_slots(offset: u16) -> Vec<String> {
+    (1..=crate::shape::hosts())
+        .map(|host| crate::shape::metrics_url(host, offset))
+        .collect()
+}
+
+/// The endpoints of `urls` that answer, with their texts; an error if none does.
+pub fn fetch_each(urls: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+    let answers: Vec<(String, String)> = urls
+        .iter()
+        .filter_map(|url| fetch(url).ok().map(|text| (url.clone(), text)))
+        .collect();
+    if answers.is_empty() {
+        bail!("none of {urls:?} answers");
+    }
+    Ok(answers)
+}
+
+/// The texts of every endpoint of `urls` that answers, one after the other.
+pub fn fetch_all(urls: &[String]) -> anyhow::Result<String> {
+    Ok(fetch_each(urls)?
+        .into_iter()
+        .map(|(_, text)| text)
+        .collect::<Vec<_>>()
+        .join("\n"))
+}
 
 /// A W3C trace context made up by a test, so that it knows the trace id of what it sends.
 #[derive(Debug, Clone)]

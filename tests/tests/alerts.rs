@@ -11,7 +11,7 @@
 
 use std::time::{Duration, Instant};
 
-use movie_e2e::telemetry::{fetch, received_alerts, POSTGRES_PROVIDER_METRICS};
+use movie_e2e::telemetry::{fetch_all, postgres_provider_metrics, received_alerts};
 use movie_e2e::{bash, eventually, run_script, TestApp};
 use serde_json::Value;
 
@@ -98,7 +98,7 @@ fn stopping_the_rating_database_fires_database_down_and_starting_it_resolves_it(
         "{alert}"
     );
 
-    let metrics = fetch(POSTGRES_PROVIDER_METRICS).expect("provider metrics");
+    let metrics = fetch_all(&postgres_provider_metrics()).expect("provider metrics");
     assert!(
         metrics.contains(&format!(
             "postgres_provider_statement_errors_total{{database=\"{DATABASE}\""

@@ -15,10 +15,11 @@ use movie_e2e::{
 use serde_json::json;
 use serde_yaml_ng::Value;
 
-/// wadm.yaml without the rating component and every link to it.
+/// The manifest (wadm.yaml, or the clustered one) without the rating component and every
+/// link to it.
 fn manifest_without_rating() -> anyhow::Result<String> {
     let root = project_root();
-    let text = std::fs::read_to_string(root.join("wadm.yaml"))?;
+    let text = std::fs::read_to_string(root.join(movie_e2e::shape::manifest()))?;
     // file:// paths are relative to the manifest: make them absolute, it is written elsewhere.
     let text = text.replace(
         "file://./",

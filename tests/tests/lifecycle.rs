@@ -6,7 +6,7 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use movie_e2e::kafka::rating_aggregate;
-use movie_e2e::{script, unique, wait_until_serving, TestApp};
+use movie_e2e::{script, shape, unique, wait_until_serving, TestApp};
 use serde_json::json;
 
 fn listening(port: u16) -> bool {
@@ -22,7 +22,21 @@ fn a_lattice_restart_keeps_stored_data() {
     app.rate(&id, "u", 4).assert_status(204);
 
     script("down").expect("make down");
-    for (port, what) in [(8000, "HTTP ingress"), (4222, "NATS"), (9092, "Kafka")] {
+    let mut ports = vec![
+        (8000, "the API"),
+        (4222, "NATS"),
+        (9092, "Kafka"),
+        (9464, "host metrics"),
+    ];
+    if shape::clustered() {
+        ports.extend([
+            (4223, "NATS node 2"),
+            (4224, "NATS node 3"),
+            (5000, "the registry"),
+        ]);
+        ports.extend([(8404, "the front door's stats"), (8001, "host-1's ingress")]);
+    }
+    for (port, what) in ports {
         assert!(
             !listening(port),
             "{what} still listening on {port} after make down"

@@ -1,7 +1,7 @@
 //! The platform slice: wadm.yaml deployed on a real lattice, the gateway answering through the
 //! HTTP ingress.
 
-use movie_e2e::{wash, TestApp};
+use movie_e2e::{shape, wash, TestApp};
 
 #[test]
 fn healthz_answers_ok_through_the_ingress() {
@@ -60,7 +60,11 @@ fn the_lattice_has_a_host_running_the_gateway() {
         serde_json::from_str(&wash(&["get", "hosts", "-o", "json"]).expect("wash get hosts"))
             .expect("hosts JSON");
     let hosts = hosts["hosts"].as_array().cloned().unwrap_or_default();
-    assert_eq!(hosts.len(), 1, "exactly one host: {hosts:?}");
+    assert_eq!(
+        hosts.len(),
+        shape::hosts(),
+        "the lattice's hosts: {hosts:?}"
+    );
     let inventory = wash(&["get", "inventory", "-o", "json"]).expect("wash get inventory");
     assert!(
         inventory.contains("movie-gateway"),

@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use movie_e2e::kafka::{event, ingest_traced, write_events};
 use movie_e2e::telemetry::{
-    descends_from, fetch, fetch_json, telemetry_sql, wait_for_trace, ClientTrace, StoredSpan,
-    HOST_METRICS, KAFKA_PROVIDER_METRICS, POSTGRES_PROVIDER_METRICS, PROMETHEUS,
+    descends_from, fetch_all, fetch_each, fetch_json, host_metrics, kafka_provider_metrics,
+    postgres_provider_metrics, telemetry_sql, wait_for_trace, ClientTrace, StoredSpan, PROMETHEUS,
 };
-use movie_e2e::{eventually, project_root, request_with_headers, run_script, unique, TestApp};
+use movie_e2e::{eventually, request_with_headers, run_script, shape, unique, TestApp};
 use serde_json::json;
 
 /// Spans reach the store in batches from four processes; this is the most a test waits.
@@ -250,10 +250,12 @@ fn a_requests_log_lines_are_found_by_its_trace_id_in_the_telemetry_database() {
         "the access line names the status: {lines:?}"
     );
 
-    // The host's log file has the same line, as JSON with the trace id.
-    let log =
-        std::fs::read_to_string(project_root().join(".lattice/logs/host.log")).expect("host log");
-    let line = log
+    // The log file of the host that served it has the same line, as JSON with the trace id.
+    let logs: String = shape::host_logs()
+        .iter()
+        .map(|path| std::fs::read_to_string(path).expect("host log"))
+        .collect();
+    let line = logs
         .lines()
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
         .find(|line| {
@@ -288,7 +290,14 @@ fn every_metrics_endpoint_serves_its_series_and_prometheus_has_every_target_up()
     })
     .expect("event");
 
-    let host = fetch(HOST_METRICS).expect("host metrics");
+    // Every host serves its metrics; the series show on those that did the work.
+    let hosts = fetch_each(&host_metrics()).expect("host metrics");
+    assert_eq!(
+        hosts.len(),
+        shape::hosts(),
+        "every host serves metrics: {hosts:?}"
+    );
+    let host = fetch_all(&host_metrics()).expect("host metrics");
     for series in [
         "wasmcloud_host_component_invocations_total",
         "wasmcloud_host_handle_rpc_message_duration",
@@ -297,7 +306,20 @@ fn every_metrics_endpoint_serves_its_series_and_prometheus_has_every_target_up()
     ] {
         assert!(host.contains(series), "host metrics lack {series}");
     }
-    let postgres = fetch(POSTGRES_PROVIDER_METRICS).expect("postgres provider metrics");
+    // One instance of each provider per host, each on an address of its own.
+    for slots in [postgres_provider_metrics(), kafka_provider_metrics()] {
+        let mut serving = 0;
+        eventually(
+            "every provider instance serving metrics",
+            Duration::from_secs(30),
+            || {
+                serving = fetch_each(&slots)?.len();
+                Ok(serving == shape::hosts())
+            },
+        )
+        .unwrap_or_else(|err| panic!("{err}: {serving} of {slots:?}"));
+    }
+    let postgres = fetch_all(&postgres_provider_metrics()).expect("postgres provider metrics");
     for series in [
         "postgres_provider_pool_connections{database=\"movie_rating\",state=\"idle\"}",
         "postgres_provider_pool_max_connections{database=\"movie_metadata\"}",
@@ -313,10 +335,10 @@ fn every_metrics_endpoint_serves_its_series_and_prometheus_has_every_target_up()
     eventually(
         "consumer lag per partition",
         Duration::from_secs(30),
-        || Ok(fetch(KAFKA_PROVIDER_METRICS)?.contains("kafka_provider_consumer_lag{")),
+        || Ok(fetch_all(&kafka_provider_metrics())?.contains("kafka_provider_consumer_lag{")),
     )
     .expect("lag");
-    let kafka = fetch(KAFKA_PROVIDER_METRICS).expect("kafka provider metrics");
+    let kafka = fetch_all(&kafka_provider_metrics()).expect("kafka provider metrics");
     for series in [
         "kafka_provider_deliveries_total{",
         "kafka_provider_in_flight_messages{",

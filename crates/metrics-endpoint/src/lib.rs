@@ -47,6 +47,8 @@ pub enum EndpointError {
         address: String,
         source: std::io::Error,
     },
+    #[error("no address to listen for metrics on was given")]
+    NoAddress,
 }
 
 /// A running endpoint: where it listens, and the task serving it (abort it to stop).
@@ -74,6 +76,23 @@ pub async fn serve(address: &str, registry: Registry) -> Result<MetricsEndpoint,
     tracing::info!(%address, "serving Prometheus metrics at /metrics");
     let task = tokio::spawn(accept_loop(listener, registry));
     Ok(MetricsEndpoint { address, task })
+}
+
+/// Serves `registry` on the first of `addresses` that can be bound. Several processes that
+/// share one configuration (a provider's instances on several hosts of one machine) each take
+/// one address of the list. Fails with the last address's error when none is free.
+pub async fn serve_first<'a>(
+    addresses: impl IntoIterator<Item = &'a str>,
+    registry: Registry,
+) -> Result<MetricsEndpoint, EndpointError> {
+    let mut last = EndpointError::NoAddress;
+    for address in addresses {
+        match serve(address, registry.clone()).await {
+            Ok(endpoint) => return Ok(endpoint),
+            Err(err) => last = err,
+        }
+    }
+    Err(last)
 }
 
 async fn accept_loop(listener: TcpListener, registry: Registry) {
@@ -168,6 +187,29 @@ mod tests {
         let mut answer = String::new();
         stream.read_to_string(&mut answer).await.expect("read");
         answer
+    }
+
+    #[tokio::test]
+    async fn each_server_of_a_shared_list_takes_the_next_free_address() {
+        let taken = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let busy = taken.local_addr().expect("address").to_string();
+        let free = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let open = free.local_addr().expect("address").to_string();
+        drop(free);
+
+        let endpoint = serve_first([busy.as_str(), open.as_str()], Registry::new())
+            .await
+            .expect("the second address is free");
+        assert_eq!(endpoint.address.to_string(), open);
+        let none = serve_first([busy.as_str(), open.as_str()], Registry::new()).await;
+        assert!(
+            matches!(none, Err(EndpointError::Bind { ref address, .. }) if *address == open),
+            "{none:?}"
+        );
+        assert!(matches!(
+            serve_first([], Registry::new()).await,
+            Err(EndpointError::NoAddress)
+        ));
     }
 
     #[tokio::test]

@@ -8,8 +8,23 @@ use tracing::Span;
 use wasmcloud_provider_sdk::Context;
 
 /// The provider configuration key (`config:` of the capability in `wadm.yaml`) that names the
-/// address of the provider's Prometheus endpoint, e.g. `127.0.0.1:9465`.
+/// address of the provider's Prometheus endpoint, e.g. `127.0.0.1:9465`. Several addresses,
+/// separated by commas, serve instances on several hosts of one machine: each takes the first
+/// that is free.
 pub const METRICS_ADDRESS: &str = "METRICS_ADDRESS";
+
+/// How long a provider whose every metrics address is taken waits before trying again (an
+/// instance that is stopping may still hold one).
+const METRICS_RETRY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The addresses a [`METRICS_ADDRESS`] value names, in order.
+fn metrics_addresses(value: &str) -> Vec<&str> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|address| !address.is_empty())
+        .collect()
+}
 
 /// Installs logging (stderr, which the host collects) and span export as the host says, as
 /// `service`; `extra` adds filter directives (e.g. `rdkafka=warn`), `RUST_LOG` overrides
@@ -79,24 +94,32 @@ pub fn continue_call(span: &Span, context: Option<&Context>) {
     }
 }
 
-/// Serves `registry` at the address the provider's [`METRICS_ADDRESS`] configuration names;
-/// nothing when it names none. A taken address is logged, not fatal: the provider still
-/// serves its calls.
-pub async fn serve_metrics(
+/// Serves `registry` at the first free address of those the provider's [`METRICS_ADDRESS`]
+/// configuration names, from a task of its own; nothing when it names none. When every
+/// address is taken, that is logged, not fatal: the provider serves its calls, and the task
+/// tries again every few seconds. Abort the task to stop serving.
+pub fn serve_metrics(
     registry: metrics_endpoint::prometheus::Registry,
-) -> Option<metrics_endpoint::MetricsEndpoint> {
+) -> Option<tokio::task::JoinHandle<()>> {
     let data = wasmcloud_provider_sdk::load_host_data().ok()?;
-    let address = crate::link_value(&data.config, METRICS_ADDRESS)?.trim();
-    if address.is_empty() {
+    let value = crate::link_value(&data.config, METRICS_ADDRESS)?.to_string();
+    if metrics_addresses(&value).is_empty() {
         return None;
     }
-    match metrics_endpoint::serve(address, registry).await {
-        Ok(endpoint) => Some(endpoint),
-        Err(err) => {
-            tracing::error!(%err, "metrics are not served");
-            None
+    Some(tokio::spawn(async move {
+        loop {
+            match metrics_endpoint::serve_first(metrics_addresses(&value), registry.clone()).await {
+                Ok(endpoint) => {
+                    let _ = endpoint.task.await;
+                    return;
+                }
+                Err(err) => {
+                    tracing::warn!(%err, addresses = %value, "metrics are not served yet");
+                    tokio::time::sleep(METRICS_RETRY).await;
+                }
+            }
         }
-    }
+    }))
 }
 
 /// Runs a provider as `service` with its telemetry around it: logs and spans as the host says
@@ -110,13 +133,28 @@ pub async fn serve_with_telemetry(
     serving: impl Future<Output = anyhow::Result<()>>,
 ) -> anyhow::Result<()> {
     let telemetry = init_telemetry(service, extra);
-    let metrics = serve_metrics(registry).await;
+    let metrics = serve_metrics(registry);
     let served = serving.await;
-    if let Some(endpoint) = metrics {
-        endpoint.task.abort();
+    if let Some(task) = metrics {
+        task.abort();
     }
     if let Some(telemetry) = telemetry {
         telemetry.shutdown();
     }
     served
+}
+
+#[cfg(test)]
+mod tests {
+    use super::metrics_addresses;
+
+    #[test]
+    fn a_metrics_address_list_is_split_on_commas() {
+        assert_eq!(metrics_addresses("127.0.0.1:9465"), vec!["127.0.0.1:9465"]);
+        assert_eq!(
+            metrics_addresses(" 127.0.0.1:9465, 127.0.0.1:9475 ,,"),
+            vec!["127.0.0.1:9465", "127.0.0.1:9475"]
+        );
+        assert!(metrics_addresses("  ").is_empty());
+    }
 }

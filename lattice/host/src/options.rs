@@ -14,6 +14,7 @@ use wasmcloud_core::logging::Level as HostLogLevel;
 use wasmcloud_core::OtelConfig;
 use wasmcloud_host::url::Url;
 use wasmcloud_host::wasmbus::{Features, HostConfig};
+use wasmcloud_host::OciConfig;
 
 /// Prefix of the environment variables that add host labels, as in the official host.
 const LABEL_ENV_PREFIX: &str = "WASMCLOUD_LABEL_";
@@ -105,6 +106,15 @@ pub struct Options {
     /// Address of the host's Prometheus endpoint (`GET /metrics`), off when absent.
     #[arg(long = "metrics-address", env = "WASMCLOUD_METRICS_ADDRESS")]
     pub metrics_address: Option<String>,
+
+    /// OCI registries (`host:port`, comma separated) the host may pull from over plain HTTP,
+    /// e.g. a registry on loopback. Every other registry is reached over HTTPS.
+    #[arg(
+        long = "allowed-insecure",
+        env = "WASMCLOUD_OCI_ALLOWED_INSECURE",
+        value_delimiter = ','
+    )]
+    pub allowed_insecure: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -242,6 +252,15 @@ impl Options {
             experimental_features,
             http_admin: self.http_admin,
             otel_config: self.provider_otel_config()?,
+            oci_opts: OciConfig {
+                allowed_insecure: self
+                    .allowed_insecure
+                    .iter()
+                    .map(|registry| registry.trim().to_string())
+                    .filter(|registry| !registry.is_empty())
+                    .collect(),
+                ..OciConfig::default()
+            },
             version: env!("CARGO_PKG_VERSION").to_string(),
             ..HostConfig::default()
         })
@@ -291,6 +310,22 @@ mod tests {
         assert_eq!(&*config.lattice, "movies");
         assert!(config.allow_file_load);
         assert!(!config.otel_config.enable_observability);
+        assert!(config.oci_opts.allowed_insecure.is_empty());
+    }
+
+    #[test]
+    fn only_the_named_registries_may_be_plain_http() {
+        let options = Options::try_parse_from([
+            "wasmcloud-host",
+            "--allowed-insecure",
+            "127.0.0.1:5000, localhost:5001",
+        ])
+        .expect("valid options");
+        let config = options.host_config().expect("valid config");
+        assert_eq!(
+            config.oci_opts.allowed_insecure,
+            vec!["127.0.0.1:5000".to_string(), "localhost:5001".to_string()]
+        );
     }
 
     #[test]
