@@ -37,37 +37,71 @@ if clustered; then
   log "wrote $MANIFEST for $HOSTS hosts"
 fi
 
-# undeploy: take the app down, and give the host a moment to stop its workloads.
+# The named configurations wadm makes for the manifest (movie_lattice-<name>).
+app_configs() {
+  "$VENV_DIR/bin/python" - "$ROOT/$MANIFEST" <<'PY'
+import sys, yaml
+app = yaml.safe_load(open(sys.argv[1]))
+prefix = app["metadata"]["name"].replace("-", "_")
+def configs(node):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "config" and isinstance(value, list):
+                for config in value:
+                    yield f"{prefix}-{config['name'].replace('-', '_')}"
+            yield from configs(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from configs(item)
+print("\n".join(sorted(set(configs(app)))))
+PY
+}
+configs_gone() {
+  local name
+  for name in $(app_configs); do
+    wash config get "$name" >/dev/null 2>&1 && return 1
+  done
+  return 0
+}
+
+# undeploy: take the app down and forget it: wadm stops its workloads and deletes its links
+# and configurations, which it does after answering; deploying again before that is done was
+# seen to lose the new configurations (the app then stays Failed). So wait until they are gone.
 undeploy() {
   wash app undeploy "$APP_NAME" >/dev/null 2>&1 || true
-  sleep 2
+  wash app delete "$APP_NAME" >/dev/null 2>&1 || true
+  wait_for "wadm to remove the app's configurations" 30 configs_gone
+  sleep 1
 }
 
 cd "$ROOT"
 record="$STATE_DIR/deployed-$(basename "$MANIFEST" .yaml).fingerprint"
-if deployed && [[ "$(app_field deployed_version)" == "$(manifest_version)" ]]; then
+serving() { deployed && healthy; }
+if [[ "$(app_field deployed_version)" == "$(manifest_version)" ]]; then
   if [[ -f "$record" && "$(cat "$record")" == "$(fingerprint)" ]]; then
-    log "$APP_NAME $(manifest_version) is deployed from these artifacts; waiting for the API"
-    if (wait_for "http://$HTTP_ADDR/healthz" 20 healthy); then
+    # This deployment, perhaps still placing its workloads (a host that just started).
+    log "$APP_NAME $(manifest_version) is deployed from these artifacts; waiting for it to serve"
+    if (wait_for "$APP_NAME to be Deployed and http://$HTTP_ADDR/healthz to answer" 60 serving); then
       log "$APP_NAME answering on http://$HTTP_ADDR"
       exit 0
     fi
   else
     log "artifacts changed since $APP_NAME was deployed; deploying it afresh"
   fi
-  undeploy
 fi
 
 for attempt in 1 2 3; do
+  # An app that exists but is not this deployment (another version, or one that failed) goes
+  # first, so that the deploy below starts from nothing.
+  [[ -z "$(app_field name)" ]] || undeploy
   log "deploying $APP_NAME (wash app deploy $MANIFEST)"
-  wash app deploy "$MANIFEST" --replace >/dev/null
-  wait_for "$APP_NAME to be Deployed" 120 deployed
-  if (wait_for "http://$HTTP_ADDR/healthz" 20 healthy); then
+  wash app deploy "$MANIFEST" >/dev/null
+  if (wait_for "$APP_NAME to be Deployed" 120 deployed) &&
+    (wait_for "http://$HTTP_ADDR/healthz" 20 healthy); then
     fingerprint >"$record"
     log "$APP_NAME deployed and answering on http://$HTTP_ADDR"
     exit 0
   fi
-  log "HTTP ingress did not answer (attempt $attempt); redeploying"
-  undeploy
+  log "$APP_NAME did not come up (attempt $attempt); deploying it again"
 done
 die "$APP_NAME did not come up; see the hosts' logs in $LOG_DIR (host-*.log)"

@@ -57,8 +57,14 @@ artifacts() {
 # push: each artifact under its version. A tag pushed again with new content moves to it;
 # hosts compare the registry's digest with their cache's and pull what changed.
 push() {
-  local file name version ref refs=()
+  local file name version ref refs=() pushed="$REGISTRY_DIR/pushed.sha256" now
   answers || die "the registry on $REGISTRY_ADDR is not running (scripts/registry.sh start)"
+  # What is in the registry already: nothing to do (the registry keeps its blobs on disk).
+  now="$( (cd "$ROOT" && sha256sum build/*.wasm build/*.par.gz components/*/wasmcloud.toml providers/*/wasmcloud.toml) | sha256sum)"
+  if [[ -f "$REFS_FILE" && -f "$pushed" && "$(cat "$pushed")" == "$now" ]]; then
+    log "the registry has these artifacts already"
+    return 0
+  fi
   while read -r file name version; do
     [[ -f "$BUILD_DIR/$file" ]] || die "build/$file is missing (make build)"
     ref="$REGISTRY_ADDR/$REPOSITORY/$name:$version"
@@ -73,6 +79,7 @@ with open(path, "w") as out:
     json.dump(dict(pair.split("=", 1) for pair in pairs), out, indent=2)
     out.write("\n")
 PY
+  echo "$now" >"$pushed"
 }
 
 case "${1:-}" in

@@ -62,23 +62,73 @@ pub fn deployed_app() -> &'static Result<(), String> {
 
 fn deploy() -> anyhow::Result<()> {
     script("lattice")?;
-    // The clustered manifest is made from wadm.yaml once the artifacts are in the registry,
-    // which `make up`'s deploy step does.
-    if crate::shape::clustered() && !project_root().join(crate::shape::manifest()).exists() {
-        return script("deploy").and_then(|()| wait_until_serving());
-    }
-    // Deploying the same manifest again restarts its workloads: only deploy when what runs is
-    // not this manifest (tests/tests/deploy.rs redeploys on purpose).
-    if deployed_version()? != Some(manifest_version()?) {
-        deploy_manifest()?;
-    }
+    // What `make up` does: deploy unless this deployment runs already (on a cluster, after
+    // pushing the artifacts and making the clustered manifest), and wait until it serves.
+    script("deploy")?;
     wait_until_serving()
 }
 
-/// `wash app deploy MANIFEST --replace`, as a user would: wadm.yaml on one host, the
-/// clustered manifest (build/wadm.cluster.yaml) on a cluster.
+/// Deploys the manifest this shape deploys (wadm.yaml on one host, build/wadm.cluster.yaml
+/// on a cluster) with wash, as a user would: see [`deploy_file`].
 pub fn deploy_manifest() -> anyhow::Result<()> {
-    wash(&["app", "deploy", crate::shape::manifest(), "--replace"]).map(|_| ())
+    deploy_file(&project_root().join(crate::shape::manifest()))
+}
+
+/// `wash app deploy FILE` from nothing: the app is undeployed and deleted first, and its
+/// configurations are waited out. wadm deletes them after it answers, and a deploy (or a
+/// `--replace`) that comes before that was seen to lose the new ones, leaving the app Failed.
+pub fn deploy_file(file: &std::path::Path) -> anyhow::Result<()> {
+    let configs = config_names(file)?;
+    if app_entry()?.is_some() {
+        let _ = wash(&["app", "undeploy", APP]);
+        let _ = wash(&["app", "delete", APP]);
+    }
+    eventually(
+        "wadm to remove the app's configurations",
+        Duration::from_secs(30),
+        || {
+            Ok(configs
+                .iter()
+                .all(|name| wash(&["config", "get", name]).is_err()))
+        },
+    )?;
+    wash(&["app", "deploy", &file.to_string_lossy()]).map(|_| ())
+}
+
+/// The named configurations wadm makes for a manifest: `<app>-<config name>`, with `-` as `_`.
+fn config_names(file: &std::path::Path) -> anyhow::Result<Vec<String>> {
+    fn collect(node: &serde_yaml_ng::Value, prefix: &str, names: &mut Vec<String>) {
+        match node {
+            serde_yaml_ng::Value::Mapping(map) => {
+                for (key, value) in map {
+                    if key.as_str() == Some("config") {
+                        for config in value.as_sequence().into_iter().flatten() {
+                            if let Some(name) = config["name"].as_str() {
+                                names.push(format!("{prefix}-{}", name.replace('-', "_")));
+                            }
+                        }
+                    }
+                    collect(value, prefix, names);
+                }
+            }
+            serde_yaml_ng::Value::Sequence(items) => {
+                for item in items {
+                    collect(item, prefix, names);
+                }
+            }
+            _ => {}
+        }
+    }
+    let manifest: serde_yaml_ng::Value = serde_yaml_ng::from_str(&std::fs::read_to_string(file)?)?;
+    let prefix = manifest["metadata"]["name"]
+        .as_str()
+        .context("the manifest has no name")?
+        .replace('-', "_");
+    let mut names = Vec::new();
+    collect(&manifest, &prefix, &mut names);
+    names.sort();
+    names.dedup();
+    Ok(names)
 }
 
 /// Waits until wadm reports the app Deployed and the ingress answers `/healthz` with 200 three

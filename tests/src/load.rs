@@ -90,13 +90,22 @@ async fn exchange(stream: &mut BufReader<TcpStream>, path: &str) -> anyhow::Resu
             headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
         }
     }
-    let length: usize = headers
-        .iter()
-        .find(|(name, _)| name == "content-length")
-        .and_then(|(_, value)| value.parse().ok())
-        .unwrap_or(0);
-    let mut body = vec![0; length];
-    stream.read_exact(&mut body).await?;
+    let header = |wanted: &str| {
+        headers
+            .iter()
+            .find(|(name, _)| name == wanted)
+            .map(|(_, value)| value.to_ascii_lowercase())
+    };
+    let body = if header("transfer-encoding").is_some_and(|value| value.contains("chunked")) {
+        read_chunked(stream).await?
+    } else {
+        let length: usize = header("content-length")
+            .and_then(|value| value.parse().ok())
+            .unwrap_or(0);
+        let mut body = vec![0; length];
+        stream.read_exact(&mut body).await?;
+        body
+    };
     let closes = headers
         .iter()
         .any(|(name, value)| name == "connection" && value.eq_ignore_ascii_case("close"));
@@ -106,6 +115,25 @@ async fn exchange(stream: &mut BufReader<TcpStream>, path: &str) -> anyhow::Resu
         body,
         closes,
     })
+}
+
+/// A chunked body: hex size lines, each chunk followed by CRLF, a zero-size chunk last.
+async fn read_chunked(stream: &mut BufReader<TcpStream>) -> anyhow::Result<Vec<u8>> {
+    let mut body = Vec::new();
+    loop {
+        let line = read_line(stream).await?;
+        let size = usize::from_str_radix(line.split(';').next().unwrap_or("").trim(), 16)
+            .with_context(|| format!("chunk size {line:?}"))?;
+        if size == 0 {
+            // Trailers, if any, end with an empty line.
+            while !read_line(stream).await?.is_empty() {}
+            return Ok(body);
+        }
+        let start = body.len();
+        body.resize(start + size, 0);
+        stream.read_exact(&mut body[start..]).await?;
+        read_line(stream).await?;
+    }
 }
 
 fn well_formed_429(answer: &Answer) -> bool {

@@ -156,7 +156,7 @@ fn cluster_one_client_over_its_rate_limit_gets_429s_while_another_is_unaffected(
             IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2)),
             front_door,
             "/healthz",
-            16,
+            4,
             Duration::from_secs(seconds),
             None,
         ));

@@ -8,9 +8,9 @@
 use std::time::Duration;
 
 use anyhow::Context as _;
+use movie_e2e::lattice::deploy_file;
 use movie_e2e::{
-    deploy_manifest, encode, eventually, get, project_root, unique, wait_until_serving, wash,
-    TestApp,
+    deploy_manifest, encode, eventually, get, project_root, unique, wait_until_serving, TestApp,
 };
 use serde_json::json;
 use serde_yaml_ng::Value;
@@ -69,7 +69,7 @@ fn without_the_rating_service_movies_degrade_and_health_says_so() {
     let path = project_root().join(".lattice/tmp/wadm-without-rating.yaml");
     std::fs::write(&path, manifest_without_rating().expect("manifest")).expect("write manifest");
     let restore = Restore;
-    wash(&["app", "deploy", &path.to_string_lossy(), "--replace"]).expect("deploy without rating");
+    deploy_file(&path).expect("deploy without rating");
 
     // A new version restarts every component of the app, metadata too, and wadm puts the
     // links again: wait until the degraded state has held for 2 s (8 checks in a row), not
