@@ -68,10 +68,11 @@ step_visible "unit, component and end-to-end tests (one host)" \
   run_tests cargo test --release --locked --manifest-path "$ROOT/Cargo.toml" -- --test-threads=4 --skip cluster_
 
 # Against the cluster: the end-to-end tests, but for those that do not use the lattice (a fresh
-# machine's installs, the step clock, wash build).
+# machine's installs, the step clock, wash build). The same packages as above (no --package),
+# so that cargo resolves the same features and rebuilds nothing.
 shape "$CLUSTER_HOSTS"
 mapfile -t lattice_tests < <(cd "$ROOT/tests/tests" && ls ./*.rs | sed 's|^\./||; s|\.rs$||' |
   grep -vx -e fresh_machine -e steps -e wash_build)
 step_visible "end-to-end tests ($CLUSTER_HOSTS hosts)" \
-  run_tests cargo test --release --locked --manifest-path "$ROOT/Cargo.toml" --package movie-e2e \
+  run_tests cargo test --release --locked --manifest-path "$ROOT/Cargo.toml" \
   "${lattice_tests[@]/#/--test=}" -- --test-threads=4

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use movie_e2e::lattice::placements;
 use movie_e2e::{
-    bash, encode, eventually, get, require_app, script, shape, unique, wait_until_serving, TestApp,
+    bash, encode, eventually, require_app, script, shape, unique, wait_until_serving, TestApp,
 };
 use serde_json::json;
 
