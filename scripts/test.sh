@@ -26,7 +26,7 @@ summary() {
 # unit tests run here (the providers' and the ingester's run with the rest below).
 mapfile -t native < <(native_packages)
 step_visible "unit tests (lattice binaries)" \
-  run_tests cargo test --release --locked --manifest-path "$ROOT/Cargo.toml" \
+  run_tests cargo test --release --locked --no-fail-fast --manifest-path "$ROOT/Cargo.toml" \
   "${native[@]/#/--package=}" --bin=wasmcloud-host --bin=wadm --bin=lattice-streams
 
 # The lattice shapes under test: the single host (every test but the cluster's), then the
@@ -65,7 +65,7 @@ shape() {
 
 shape 1
 step_visible "unit, component and end-to-end tests (one host)" \
-  run_tests cargo test --release --locked --manifest-path "$ROOT/Cargo.toml" -- --test-threads=4 --skip cluster_
+  run_tests cargo test --release --locked --no-fail-fast --manifest-path "$ROOT/Cargo.toml" -- --test-threads=4 --skip clustered_
 
 # Against the cluster: the end-to-end tests, but for those that do not use the lattice (a fresh
 # machine's installs, the step clock, wash build). The same packages as above (no --package),
@@ -74,5 +74,5 @@ shape "$CLUSTER_HOSTS"
 mapfile -t lattice_tests < <(cd "$ROOT/tests/tests" && ls ./*.rs | sed 's|^\./||; s|\.rs$||' |
   grep -vx -e fresh_machine -e steps -e wash_build)
 step_visible "end-to-end tests ($CLUSTER_HOSTS hosts)" \
-  run_tests cargo test --release --locked --manifest-path "$ROOT/Cargo.toml" \
+  run_tests cargo test --release --locked --no-fail-fast --manifest-path "$ROOT/Cargo.toml" \
   "${lattice_tests[@]/#/--test=}" -- --test-threads=4

@@ -21,7 +21,7 @@ fn require_cluster() {
 }
 
 #[test]
-fn cluster_every_service_runs_on_at_least_two_hosts_and_each_host_has_its_ingress() {
+fn clustered_every_service_runs_on_at_least_two_hosts_and_each_host_has_its_ingress() {
     require_cluster();
     let placements = placements().expect("inventory");
     assert_eq!(
@@ -63,7 +63,7 @@ fn cluster_every_service_runs_on_at_least_two_hosts_and_each_host_has_its_ingres
 }
 
 #[test]
-fn cluster_every_bucket_and_stream_is_on_three_current_replicas() {
+fn clustered_every_bucket_and_stream_is_on_three_current_replicas() {
     require_cluster();
     let shown = tool(
         "bash",
@@ -120,7 +120,7 @@ fn cluster_every_bucket_and_stream_is_on_three_current_replicas() {
 }
 
 #[test]
-fn cluster_the_manifest_deploys_every_artifact_from_the_registry() {
+fn clustered_the_manifest_deploys_every_artifact_from_the_registry() {
     require_cluster();
     let manifest = std::fs::read_to_string(movie_e2e::project_root().join(shape::manifest()))
         .expect("the clustered manifest");
@@ -146,7 +146,7 @@ fn cluster_the_manifest_deploys_every_artifact_from_the_registry() {
 /// map does not name is 100/s) gets 429s with `Retry-After` and a JSON error, and about its
 /// limit's worth of answers; a second client (127.0.0.3, 20/s) meanwhile gets every answer.
 #[test]
-fn cluster_one_client_over_its_rate_limit_gets_429s_while_another_is_unaffected() {
+fn clustered_one_client_over_its_rate_limit_gets_429s_while_another_is_unaffected() {
     require_cluster();
     let front_door: SocketAddr = "127.0.0.1:8000".parse().expect("address");
     let runtime = tokio::runtime::Runtime::new().expect("runtime");

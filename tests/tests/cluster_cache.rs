@@ -28,7 +28,7 @@ fn files_under(dir: &std::path::Path) -> Vec<String> {
 }
 
 #[test]
-fn cluster_a_host_restarted_with_an_empty_cache_pulls_its_artifacts_from_the_registry() {
+fn clustered_a_host_restarted_with_an_empty_cache_pulls_its_artifacts_from_the_registry() {
     assert!(shape::clustered(), "needs the clustered lattice (HOSTS=3)");
     require_app();
     let status = bash()

@@ -29,7 +29,7 @@ fn backend_status(server: &str) -> Option<String> {
 }
 
 #[test]
-fn cluster_the_api_stays_at_one_address_when_a_host_is_killed() {
+fn clustered_the_api_stays_at_one_address_when_a_host_is_killed() {
     assert!(shape::clustered(), "needs the clustered lattice (HOSTS=3)");
     require_app();
     let app = TestApp::deployed();
