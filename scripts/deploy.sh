@@ -70,7 +70,13 @@ configs_gone() {
 undeploy() {
   wash app undeploy "$APP_NAME" >/dev/null 2>&1 || true
   wash app delete "$APP_NAME" >/dev/null 2>&1 || true
-  wait_for "wadm to remove the app's configurations" 30 configs_gone
+  if ! (wait_for "wadm to remove the app's configurations" 15 configs_gone); then
+    # wadm left some (seen right after it restarted): nothing uses them any more.
+    log "deleting the configurations wadm left behind"
+    local name
+    for name in $(app_configs); do wash config delete "$name" >/dev/null 2>&1 || true; done
+    wait_for "the app's configurations to be gone" 15 configs_gone
+  fi
   sleep 1
 }
 

@@ -101,6 +101,9 @@ CONF
   for ((i = 1; i <= NATS_NODES; i++)); do
     wait_for "NATS node $i on :$(nats_port "$i") with JetStream" 60 nats_ready "$i"
   done
+  # After a restart, each stream elects its leader anew: a host that starts before cannot open
+  # its buckets, and exits.
+  "$BIN/lattice-streams" --nats "nats://$NATS_HOST:$NATS_PORT" ready --timeout-s 60 >&2
 }
 start_nats
 

@@ -83,15 +83,28 @@ pub fn deploy_file(file: &std::path::Path) -> anyhow::Result<()> {
         let _ = wash(&["app", "undeploy", APP]);
         let _ = wash(&["app", "delete", APP]);
     }
-    eventually(
+    let gone = || {
+        Ok(configs
+            .iter()
+            .all(|name| wash(&["config", "get", name]).is_err()))
+    };
+    if eventually(
         "wadm to remove the app's configurations",
-        Duration::from_secs(30),
-        || {
-            Ok(configs
-                .iter()
-                .all(|name| wash(&["config", "get", name]).is_err()))
-        },
-    )?;
+        Duration::from_secs(15),
+        gone,
+    )
+    .is_err()
+    {
+        // wadm left some (seen right after it restarted): nothing uses them any more.
+        for name in &configs {
+            let _ = wash(&["config", "delete", name]);
+        }
+        eventually(
+            "the app's configurations to be gone",
+            Duration::from_secs(15),
+            gone,
+        )?;
+    }
     wash(&["app", "deploy", &file.to_string_lossy()]).map(|_| ())
 }
 

@@ -54,6 +54,13 @@ enum Command {
         #[arg(long, default_value_t = 60)]
         timeout_s: u64,
     },
+    /// Wait until every stream that exists has a leader (after the cluster restarts, its
+    /// streams elect theirs; a host or wadm that starts before cannot open its buckets).
+    Ready {
+        /// Give up after this many seconds.
+        #[arg(long, default_value_t = 60)]
+        timeout_s: u64,
+    },
     /// Print every stream with its replica count, leader, peers and durable consumers, as JSON.
     Show,
 }
@@ -195,6 +202,37 @@ const KEEP_MESSAGES: &[&str] = &["KV_wadm_manifests"];
 /// with the same configuration, sources before the streams that source from them, and its
 /// messages are dropped, unless the lattice cannot make them again (then it is raised in place).
 /// Run it with no host or wadm connected: they would see their streams vanish.
+async fn ready(js: &jetstream::Context, timeout: Duration) -> anyhow::Result<()> {
+    let deadline = Instant::now() + timeout;
+    let names = loop {
+        match stream_names(js).await {
+            Ok(names) => break names,
+            Err(err) if Instant::now() >= deadline => return Err(err),
+            Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
+        }
+    };
+    for name in &names {
+        loop {
+            let led = match js.get_stream(name).await {
+                Ok(mut handle) => handle
+                    .info()
+                    .await
+                    .is_ok_and(|info| info.cluster.as_ref().is_none_or(|c| c.leader.is_some())),
+                Err(_) => false,
+            };
+            if led {
+                break;
+            }
+            if Instant::now() >= deadline {
+                bail!("stream {name} has no leader after {timeout:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+    println!("{} streams, each with a leader", names.len());
+    Ok(())
+}
+
 async fn replicate(
     js: &jetstream::Context,
     lattice: &str,
@@ -354,6 +392,7 @@ async fn main() -> anyhow::Result<()> {
             println!("below {replicas} replicas: {}", low.join(" "));
             std::process::exit(1);
         }
+        Command::Ready { timeout_s } => ready(&js, Duration::from_secs(timeout_s)).await,
         Command::Show => {
             println!("{}", serde_json::to_string_pretty(&show(&js).await?)?);
             Ok(())
