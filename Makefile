@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help up down reset test bench install build lint fmt status logs screenshots
+.PHONY: help up down reset test bench soak install build lint fmt status logs screenshots
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -18,6 +18,9 @@ test: ## run every test: lint, unit, component and end-to-end (starts what it ne
 
 bench: ## measure the lattice next to the native baseline; writes bench/RESULTS.md
 	@scripts/bench.sh $(ARGS)
+
+soak: ## faults at random under load on the cluster for DURATION (60m; FAULT_EVERY=90s); writes bench/SOAK.md
+	@scripts/soak.sh
 
 install: ## install the toolchain and services only (apt, rustup target, nats-server, Tansu)
 	@scripts/install.sh

@@ -104,20 +104,20 @@ spawn() {
   echo $! >"$PID_DIR/$name.pid"
 }
 
-# stop_pid NAME: TERM the process `spawn NAME` started, KILL it after 10 s.
+# stop_pid NAME [SECONDS]: TERM the process `spawn NAME` started, KILL it after SECONDS (10).
 stop_pid() {
-  local name="$1" pidfile="$PID_DIR/$1.pid" pid
+  local name="$1" pidfile="$PID_DIR/$1.pid" pid limit="${2:-10}"
   [[ -f "$pidfile" ]] || return 0
   pid="$(cat "$pidfile")"
   if kill -0 "$pid" 2>/dev/null; then
     log "stopping $name (pid $pid)"
     kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do
+    for _ in $(seq 1 $((limit * 10))); do
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.1
     done
     if kill -0 "$pid" 2>/dev/null; then
-      log "$name did not stop within 10s; killing it"
+      log "$name did not stop within ${limit}s; killing it"
       kill -KILL "$pid" 2>/dev/null || true
     fi
   fi
@@ -161,6 +161,20 @@ stop_stray_providers() {
   kill -KILL $(provider_pids "${1:-}") 2>/dev/null || true
 }
 
+# --- Faults: how fast a failure is seen and answered --------------------------------------------
+# - CALL_TIMEOUT_MS: every call a component makes (to a provider or another component) ends
+#   within it, answered or failed; a call to a process already gone fails at once.
+# - HEARTBEAT_INTERVAL_S / WADM_CLEANUP_S: each host's heartbeat, and how long wadm waits for
+#   one before it drops the host (it checks every WADM_CLEANUP_S / 2).
+# - HOST_STOP_S: the longest a host's graceful stop takes before it is killed: the drain's
+#   grace (DRAIN_GRACE_MS, while the front door takes the host out), the invocations in flight,
+#   the providers' own shutdown (the Kafka provider's deliveries), the library's stop.
+CALL_TIMEOUT_MS="${MOVIE_LATTICE_CALL_TIMEOUT_MS:-500}"
+HEARTBEAT_INTERVAL_S=2
+WADM_CLEANUP_S=6
+DRAIN_GRACE_MS=2000
+HOST_STOP_S=30
+
 # --- The lattice's shape: one host on one NATS server, or a cluster (make up HOSTS=N) --------
 # HOSTS is the user's when given; otherwise that of the lattice that is running (lattice.sh
 # records it); otherwise 1. A cluster has three NATS servers (a JetStream quorum survives
@@ -191,4 +205,5 @@ host_nats_port() { nats_port $(((($1 - 1) % NATS_NODES) + 1)); }
 # Where host N serves the API: the one host on $HTTP_ADDR, a cluster's hosts on 8001, 8002, ...
 host_ingress() { if clustered; then echo "127.0.0.1:$((8000 + $1))"; else echo "$HTTP_ADDR"; fi; }
 host_admin() { echo "127.0.0.1:$((8100 + $1))"; }          # /livez, /readyz
+host_drain_agent() { echo "127.0.0.1:$((8200 + $1))"; }    # the front door's agent check
 host_metrics_port() { echo $((HOST_METRICS_BASE_PORT + 10 * ($1 - 1))); }

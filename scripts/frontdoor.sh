@@ -17,7 +17,7 @@ BACKENDS="$FRONTDOOR_STATE/backends.cfg"
 
 # write_backends [FILE]: the backend section for $HOSTS hosts (into $BACKENDS by default).
 write_backends() {
-  local name
+  local name agent
   mkdir -p "$FRONTDOOR_STATE"
   {
     echo "# Written by scripts/frontdoor.sh for $HOSTS hosts."
@@ -28,7 +28,8 @@ write_backends() {
     echo "    http-check expect rstatus ^(200|503)\$"
     echo "    default-server inter 1s fastinter 500ms fall 2 rise 2"
     for name in $(host_names); do
-      echo "    server $name $(host_ingress "$(host_index "$name")") check"
+      agent="$(host_drain_agent "$(host_index "$name")")"
+      echo "    server $name $(host_ingress "$(host_index "$name")") check agent-check agent-port ${agent##*:} agent-inter 500ms"
     done
   } >"${1:-$BACKENDS}"
 }

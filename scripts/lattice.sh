@@ -114,7 +114,7 @@ fi
 
 # --- wadm -----------------------------------------------------------------------------------
 if ! running wadm; then
-  spawn wadm "$BIN/wadm" --nats-server "$NATS_HOST:$NATS_PORT"
+  WADM_CLEANUP_INTERVAL="$WADM_CLEANUP_S" spawn wadm "$BIN/wadm" --nats-server "$NATS_HOST:$NATS_PORT"
 fi
 
 # --- wasmCloud hosts --------------------------------------------------------------------------
@@ -146,6 +146,10 @@ start_host() {
   WASMCLOUD_LABEL_movie_lattice_host="$name" \
   WASMCLOUD_STRUCTURED_LOGGING_ENABLED=true \
   WASMCLOUD_HTTP_ADMIN="$(host_admin "$i")" \
+  WASMCLOUD_RPC_TIMEOUT_MS="$CALL_TIMEOUT_MS" \
+  WASMCLOUD_HEARTBEAT_INTERVAL="$HEARTBEAT_INTERVAL_S" \
+  WASMCLOUD_DRAIN_AGENT="$(host_drain_agent "$i")" \
+  WASMCLOUD_DRAIN_GRACE_MS="$(if clustered; then echo "$DRAIN_GRACE_MS"; else echo 0; fi)" \
   WASMCLOUD_METRICS_ADDRESS="127.0.0.1:$(host_metrics_port "$i")" \
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT="$(traces_endpoint)" \
   OTEL_TRACES_SAMPLER="${OTEL_TRACES_SAMPLER:-}" OTEL_TRACES_SAMPLER_ARG="${OTEL_TRACES_SAMPLER_ARG:-}" \
@@ -165,10 +169,10 @@ if clustered; then
   streams=("$BIN/lattice-streams" --nats "nats://$NATS_HOST:$NATS_PORT" --lattice "$LATTICE")
   if ! "${streams[@]}" check --replicas "$NATS_NODES" --timeout-s 60 >&2; then
     log "moving the lattice's streams to $NATS_NODES replicas (wadm and host-1 stop meanwhile)"
-    stop_pid host-1
+    stop_pid host-1 "$HOST_STOP_S"
     stop_pid wadm
     "${streams[@]}" replicate --replicas "$NATS_NODES" --timeout-s 60 >&2
-    spawn wadm "$BIN/wadm" --nats-server "$NATS_HOST:$NATS_PORT"
+    WADM_CLEANUP_INTERVAL="$WADM_CLEANUP_S" spawn wadm "$BIN/wadm" --nats-server "$NATS_HOST:$NATS_PORT"
   fi
   for name in $(host_names); do start_host "$name"; done
   wait_for "$HOSTS wasmCloud hosts in lattice '$LATTICE'" 60 has_hosts "$HOSTS"

@@ -36,6 +36,15 @@
 #   the delivery inside the invocation's span, as the other exports are. It also opens a span
 #   for every service call outside the call's span (a one-span trace of its own per call, with
 #   nothing in it); that span is left out.
+# - wasmcloud-runtime 0.12.0 bounds a component's outgoing wRPC call (the polyfilled imports)
+#   only by the invocation's whole execution limit, and the host's `rpc_timeout` only by the
+#   call's start, which returns at once: a call whose callee dies mid-call waits for the
+#   execution limit (30 s here). Fix: a process-wide call bound, which the host sets to its
+#   `rpc_timeout`, caps every call from its start to its last result byte.
+# - wasmcloud-host 0.27.1 has no graceful stop: its shutdown drops components mid-invocation
+#   and kills its providers. Fix: `Host::drain`, which stops taking control commands and
+#   heartbeats, unsubscribes every component and lets its invocations in flight finish, then
+#   asks every provider to shut down (each finishes its own work) before the host exits.
 # - wrpc-transport-nats 0.29.0 (the version wasmcloud-host 0.27.1 and wasmcloud-provider-sdk
 #   0.17.1 are built on) loses wRPC messages under load: its demultiplexing task `select!`s at
 #   random between "register a subscription" commands and incoming NATS messages, so a reply can
@@ -52,7 +61,7 @@ source "$(dirname "$0")/env.sh"
 
 PATCHED_DIR="${MOVIE_LATTICE_PATCHED:-$ROOT/.patched}"
 # Bump when an edit below changes, so that existing checkouts re-derive their copy.
-PATCH_REVISION=11
+PATCH_REVISION=12
 CRATE_DOWNLOADS="$CACHE_DIR/crates"
 
 stamp="$PATCHED_DIR/.revision"
@@ -105,7 +114,7 @@ PY
 rm -rf "$ROOT/lattice/.patched" # where an earlier layout kept the host crate
 rm -f "$stamp"
 
-log "patching wasmcloud-host 0.27.1 (recursion_limit, shared wRPC clients, watcher backoff, links resent to started providers, HTTP server spans and metrics) into $PATCHED_DIR"
+log "patching wasmcloud-host 0.27.1 (recursion_limit, shared wRPC clients, watcher backoff, links resent to started providers, HTTP server spans and metrics, outgoing call bound, drain) into $PATCHED_DIR"
 unpack wasmcloud-host 0.27.1
 lib="$PATCHED_DIR/wasmcloud-host/src/lib.rs"
 { echo '#![recursion_limit = "256"]'; cat "$lib"; } >"$lib.new"
@@ -339,8 +348,90 @@ replace "$address" \
                 })
                 .instrument(span)'
 
-log "patching wasmcloud-runtime 0.12.0 (messaging deliveries traced under their invocation) into $PATCHED_DIR"
+# Every outgoing call of a component is bounded by the host's rpc_timeout (see the runtime).
+replace "$wasmbus" \
+'        let (runtime, _epoch) = Runtime::builder()' \
+'        wasmcloud_runtime::component::set_call_timeout(config.rpc_timeout);
+        let (runtime, _epoch) = Runtime::builder()'
+cat >>"$wasmbus" <<'RUST'
+
+impl Host {
+    /// Stops the host's work gracefully (added by movie-lattice's scripts/patch-crates.sh):
+    /// no more control commands or heartbeats; every component unsubscribes and its
+    /// invocations in flight finish (each within `timeout`); then every provider is asked to
+    /// shut down and given `timeout` to finish its own work, before the host exits.
+    pub async fn drain(&self, timeout: Duration) {
+        self.ready.store(false, Ordering::Relaxed);
+        self.queue.abort();
+        self.heartbeat.abort();
+        let components: Vec<Arc<Component>> =
+            self.components.read().await.values().cloned().collect();
+        for component in &components {
+            component.exports.abort();
+        }
+        let deadline = tokio::time::Instant::now() + timeout;
+        for component in &components {
+            let permits = u32::try_from(component.max_instances.get()).unwrap_or(u32::MAX);
+            let idle = tokio::time::timeout_at(deadline, component.permits.acquire_many(permits));
+            if idle.await.is_err() {
+                warn!(component_id = %component.id, "invocations still running at the drain deadline");
+            }
+        }
+        info!(count = components.len(), "components drained");
+        let providers: Vec<(String, Provider)> = self.providers.write().await.drain().collect();
+        let lattice = &self.host_config.lattice;
+        let host_id = self.host_key.public_key();
+        let host_id = host_id.as_str();
+        let stops = providers.into_iter().map(|(provider_id, mut provider)| async move {
+            provider.shutdown.store(true, Ordering::Relaxed);
+            let payload = serde_json::to_vec(&json!({ "host_id": host_id })).unwrap_or_default();
+            let request = async_nats::Request::new()
+                .payload(payload.into())
+                .timeout(Some(timeout));
+            let subject = format!("wasmbus.rpc.{lattice}.{provider_id}.default.shutdown");
+            match self.rpc_nats.send_request(subject, request).await {
+                Ok(_) => info!(provider_id, "provider shut down"),
+                Err(e) => warn!(?e, provider_id, "provider did not shut down in time"),
+            }
+            // Give the process a moment to exit on its own before its task kills it.
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            provider.tasks.abort_all();
+        });
+        futures::future::join_all(stops).await;
+        info!("providers stopped");
+    }
+}
+RUST
+
+log "patching wasmcloud-runtime 0.12.0 (messaging deliveries traced under their invocation, outgoing calls bounded) into $PATCHED_DIR"
 unpack wasmcloud-runtime 0.12.0
+runtime_component="$PATCHED_DIR/wasmcloud-runtime/src/component/mod.rs"
+replace "$runtime_component" \
+'                timeout: max_execution_time,
+            },' \
+'                timeout: call_timeout(max_execution_time),
+            },'
+cat >>"$runtime_component" <<'RUST'
+
+/// The longest one outgoing wRPC call of a component may take, from its start to its last
+/// result byte, in milliseconds; 0 when unset (added by movie-lattice's
+/// scripts/patch-crates.sh).
+static CALL_TIMEOUT_MS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Bounds every outgoing wRPC call of every component in this process by `timeout` (an
+/// invocation's own execution limit still applies when it is shorter).
+pub fn set_call_timeout(timeout: Duration) {
+    let millis = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+    CALL_TIMEOUT_MS.store(millis, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn call_timeout(max_execution_time: Duration) -> Duration {
+    match CALL_TIMEOUT_MS.load(std::sync::atomic::Ordering::Relaxed) {
+        0 => max_execution_time,
+        millis => Duration::from_millis(millis).min(max_execution_time),
+    }
+}
+RUST
 messaging="$PATCHED_DIR/wasmcloud-runtime/src/component/messaging/mod.rs"
 replace "$messaging" \
 'use tracing::{instrument, warn, Span};' \

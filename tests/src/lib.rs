@@ -10,17 +10,21 @@
 //! - [`lattice`]: deploying the app and waiting until it serves.
 //! - [`scripts`]: the project's scripts and tools (`wash`), scratch folders.
 //! - [`load`]: many requests from a chosen client address (rate limits).
+//! - [`chaos`]: faults injected under a mixed load, and what the load saw; [`soak`]: the
+//!   same for a long time, with random faults.
 //! - [`shape`]: one host or a cluster (`HOSTS`), and where its hosts, logs and metrics are.
 //! - [`kafka`]: producing events and reading topics; [`wrpc`]: calling the services directly.
 //! - [`telemetry`]: traces read back from the trace store, metrics, alerts.
 
 pub mod api;
+pub mod chaos;
 pub mod http;
 pub mod kafka;
 pub mod lattice;
 pub mod load;
 pub mod scripts;
 pub mod shape;
+pub mod soak;
 pub mod telemetry;
 pub mod wrpc;
 

@@ -35,7 +35,18 @@ fn a_provider_restart_mid_stream_loses_and_duplicates_nothing() {
         .as_str()
         .expect("host id")
         .to_string();
-    wash(&["stop", "provider", "--host-id", &host, "messaging-kafka"]).expect("stop provider");
+    // The host answers once the provider has finished its deliveries in flight and committed
+    // (up to its provider shutdown delay), longer than wash's default wait.
+    wash(&[
+        "stop",
+        "provider",
+        "--host-id",
+        &host,
+        "messaging-kafka",
+        "--timeout-ms",
+        "30000",
+    ])
+    .expect("stop provider");
     assert!(
         before < EVENTS,
         "the stop must come mid-stream (already {before})"

@@ -9,8 +9,10 @@ use std::fmt::Display;
 use std::ops::RangeInclusive;
 use std::str::FromStr;
 
+mod drain;
 mod observability;
 
+pub use drain::{serve_exports, Drain};
 pub use observability::{
     continue_call, init_telemetry, serve_metrics, serve_with_telemetry, METRICS_ADDRESS,
 };
@@ -132,11 +134,12 @@ where
 }
 
 /// Runs a provider until the host stops it: registers `$provider` with the host as `$name`
-/// and serves its exports with `$serve` (the `serve` function of its wRPC bindings).
-/// Evaluates to `anyhow::Result<()>`.
+/// and serves its exports with `$serve` (the `serve` function of its wRPC bindings), drained
+/// by `$drain` (a [`Drain`] the provider's `shutdown` finishes before it lets go of its
+/// resources). Evaluates to `anyhow::Result<()>`.
 #[macro_export]
 macro_rules! serve_provider {
-    ($provider:expr, $name:expr, $serve:path) => {
+    ($provider:expr, $name:expr, $serve:path, $drain:expr) => {
         async {
             use $crate::anyhow::Context as _;
             let provider = $provider;
@@ -148,11 +151,10 @@ macro_rules! serve_provider {
                 .get_wrpc_client(connection.provider_key())
                 .await
                 .context("failed to create the wRPC client")?;
-            $crate::wasmcloud_provider_sdk::serve_provider_exports(
-                &wrpc, provider, shutdown, $serve,
-            )
-            .await
-            .context("failed to serve the provider's exports")
+            let invocations = $serve(&wrpc, provider)
+                .await
+                .context("failed to serve the provider's exports")?;
+            $crate::serve_exports(invocations, $drain, shutdown).await
         }
     };
 }

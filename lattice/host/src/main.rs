@@ -4,8 +4,11 @@
 //! environment variable of the same meaning, and labels with `WASMCLOUD_LABEL_<key>=<value>`.
 //!
 //! `options.rs` holds the command line; this file builds the host from it, runs it and stops
-//! it cleanly on Ctrl-C / SIGTERM.
+//! it gracefully on Ctrl-C, SIGTERM or a lattice request (`wash stop host`): the drain is
+//! announced to the load balancer (`drain.rs`), the host keeps serving for the grace period,
+//! then its components finish their invocations in flight and its providers their own work.
 
+mod drain;
 mod metrics;
 mod options;
 
@@ -19,8 +22,8 @@ use wasmcloud_host::wasmbus::Host;
 
 use crate::options::Options;
 
-/// How long the host may take to stop its components and providers before we give up.
-const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long the library may take to stop, once drained, before we give up.
+const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -44,6 +47,12 @@ async fn main() -> anyhow::Result<()> {
         None => None,
     };
 
+    let drain_state = drain::DrainState::default();
+    let agent = match options.drain_agent {
+        Some(address) => Some(drain::serve_agent(address, drain_state.clone()).await?),
+        None => None,
+    };
+
     let config = options.host_config()?;
     let lattice = config.lattice.clone();
     let (host, shutdown) = Host::new(config)
@@ -60,7 +69,19 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!("host stopped by a lattice request");
         }
     }
+    drain_state.begin();
+    let grace = Duration::from_millis(options.drain_grace_ms);
+    if !grace.is_zero() {
+        tracing::info!(?grace, "drain announced; serving until the grace period ends");
+        tokio::time::sleep(grace).await;
+    }
+    host.drain(Duration::from_millis(options.drain_timeout_ms))
+        .await;
+    tracing::info!("host drained");
     drop(host);
+    if let Some(agent) = agent {
+        agent.abort();
+    }
     tokio::time::timeout(SHUTDOWN_TIMEOUT, shutdown)
         .await
         .context("host did not stop in time")?

@@ -71,9 +71,16 @@ pub struct Options {
     #[arg(long = "enable-structured-logging", env = "WASMCLOUD_STRUCTURED_LOGGING_ENABLED", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     pub structured_logging: bool,
 
-    /// Timeout of RPC calls between components and providers, in milliseconds.
+    /// Timeout of RPC calls between components and providers, in milliseconds: every call a
+    /// component makes ends within it (answered, or failed as timed out).
     #[arg(long, env = "WASMCLOUD_RPC_TIMEOUT_MS", default_value_t = 2000)]
     pub rpc_timeout_ms: u64,
+
+    /// How long a provider asked to stop (`wash stop provider`, a redeploy) may take to finish
+    /// its work before it is killed, in milliseconds. Without it, the library waits only
+    /// `--rpc-timeout-ms`.
+    #[arg(long = "provider-shutdown-delay-ms", env = "WASMCLOUD_PROVIDER_SHUTDOWN_DELAY_MS", default_value_t = 20_000)]
+    pub provider_shutdown_delay_ms: u64,
 
     /// Longest a single component invocation may run, in milliseconds.
     #[arg(long, env = "WASMCLOUD_MAX_EXECUTION_TIME_MS", default_value_t = 10 * 60 * 1000)]
@@ -106,6 +113,21 @@ pub struct Options {
     /// Address of the host's Prometheus endpoint (`GET /metrics`), off when absent.
     #[arg(long = "metrics-address", env = "WASMCLOUD_METRICS_ADDRESS")]
     pub metrics_address: Option<String>,
+
+    /// Address of the load balancer's agent check (HAProxy's `agent-check`): each connection
+    /// reads `ready up` while the host serves and `drain` once it is stopping. Off when absent.
+    #[arg(long = "drain-agent", env = "WASMCLOUD_DRAIN_AGENT")]
+    pub drain_agent: Option<SocketAddr>,
+
+    /// On a stop, how long the host keeps serving after announcing its drain, so that the load
+    /// balancer has seen it before the host's work stops, in milliseconds.
+    #[arg(long = "drain-grace-ms", env = "WASMCLOUD_DRAIN_GRACE_MS", default_value_t = 0)]
+    pub drain_grace_ms: u64,
+
+    /// On a stop, how long each step of the drain may take (the invocations in flight, then the
+    /// providers' own shutdown), in milliseconds.
+    #[arg(long = "drain-timeout-ms", env = "WASMCLOUD_DRAIN_TIMEOUT_MS", default_value_t = 10_000)]
+    pub drain_timeout_ms: u64,
 
     /// OCI registries (`host:port`, comma separated) the host may pull from over plain HTTP,
     /// e.g. a registry on loopback. Every other registry is reached over HTTPS.
@@ -240,6 +262,7 @@ impl Options {
             ctl_nats_url: nats_url.clone(),
             rpc_nats_url: nats_url,
             rpc_timeout: Duration::from_millis(self.rpc_timeout_ms),
+            provider_shutdown_delay: Some(Duration::from_millis(self.provider_shutdown_delay_ms)),
             lattice: self.lattice.as_str().into(),
             js_domain: self.js_domain.clone(),
             labels: collect_labels(std::env::vars(), &self.labels),

@@ -118,6 +118,13 @@ impl KafkaMetrics {
             .inc();
     }
 
+    /// Messages of `topic` delivered to `component` and handled, since the provider started.
+    pub fn handled(&self, component: &str, topic: &str) -> u64 {
+        self.deliveries
+            .with_label_values(&[component, topic, Ended::Handled.label()])
+            .get()
+    }
+
     pub fn delivery_ended(&self, component: &str, topic: &str, ended: Ended) {
         self.in_flight.with_label_values(&[component]).dec();
         self.deliveries
@@ -214,6 +221,10 @@ mod tests {
             ),
             "{text}"
         );
+        assert_eq!(metrics.handled("rating", "ratings"), 0);
+        metrics.delivery_started("rating");
+        metrics.delivery_ended("rating", "ratings", Ended::Handled);
+        assert_eq!(metrics.handled("rating", "ratings"), 1);
     }
 
     #[test]

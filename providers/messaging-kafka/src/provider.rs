@@ -23,7 +23,12 @@ pub struct KafkaProvider {
     /// Producers by the component that publishes through them.
     producers: Arc<RwLock<HashMap<String, FutureProducer>>>,
     metrics: KafkaMetrics,
+    /// Stops the exported `consumer` on shutdown (see [`provider_support::Drain`]).
+    drain: provider_support::Drain,
 }
+
+/// On shutdown, how long the publishes in flight may take before the producers are flushed.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl KafkaProvider {
     /// Subscribes on `component`'s behalf. A new configuration replaces the old
@@ -46,6 +51,11 @@ impl KafkaProvider {
     /// The provider's metrics, for its Prometheus endpoint.
     pub fn metrics(&self) -> &KafkaMetrics {
         &self.metrics
+    }
+
+    /// The switch that drains the provider's exports.
+    pub fn drain(&self) -> &provider_support::Drain {
+        &self.drain
     }
 
     /// Stops `component`'s subscription, if any, gracefully.
@@ -92,7 +102,8 @@ impl KafkaProvider {
     }
 
     /// Stops every subscription gracefully (in-flight deliveries finish, offsets are
-    /// committed, the group is left) and flushes every producer.
+    /// committed, the group is left), lets the publishes in flight finish and flushes every
+    /// producer.
     pub async fn stop_all(&self) {
         let subscriptions: Vec<Subscription> = self
             .subscriptions
@@ -104,6 +115,7 @@ impl KafkaProvider {
         for subscription in subscriptions {
             subscription.stop().await;
         }
+        self.drain.finish(DRAIN_TIMEOUT).await;
         for (_, producer) in self.producers.write().await.drain() {
             flush(&producer);
         }

@@ -18,11 +18,12 @@ pub const PROVIDER_NAME: &str = "messaging-kafka-provider";
 pub async fn serve() -> anyhow::Result<()> {
     let provider = KafkaProvider::default();
     let registry = provider.metrics().registry.clone();
+    let drain = provider.drain().clone();
     provider_support::serve_with_telemetry(
         PROVIDER_NAME,
         &["rdkafka=warn"],
         registry,
-        provider_support::serve_provider!(provider, PROVIDER_NAME, crate::bindings::serve),
+        provider_support::serve_provider!(provider, PROVIDER_NAME, crate::bindings::serve, drain),
     )
     .await
 }

@@ -64,7 +64,9 @@ impl Subscription {
             .set("enable.auto.offset.store", "false")
             .set("auto.commit.interval.ms", "1000")
             .set("auto.offset.reset", "earliest")
-            .set("session.timeout.ms", "10000")
+            // A member that dies (kill -9, its machine gone) holds its partitions until the
+            // session times out: 6 s, the broker's usual minimum, then they move.
+            .set("session.timeout.ms", "6000")
             .set("heartbeat.interval.ms", "1000")
             .set("statistics.interval.ms", STATISTICS_INTERVAL_MS)
             .create_with_context(context)
@@ -164,7 +166,11 @@ async fn deliver_until_stopped(
         Err(err) => warn!(%component, error = %err, "final commit failed"),
     }
     consumer.unsubscribe();
-    info!(%component, "subscription stopped");
+    // What this member handled in its life, so that a planned stop can be checked for
+    // messages handled twice (the next member starts from the committed offsets).
+    for topic in &config.topics {
+        info!(%component, %topic, handled_total = metrics.handled(&component, topic), "subscription stopped");
+    }
 }
 
 /// Whether a delivery settled its message (handled or dead-lettered).

@@ -32,9 +32,16 @@ pub struct PostgresProvider {
     links: Arc<Links>,
     prepared: Arc<RwLock<HashMap<String, PreparedStatement>>>,
     metrics: PostgresMetrics,
+    /// Stops the exports on shutdown before the pools close (see [`provider_support::Drain`]).
+    drain: provider_support::Drain,
 }
 
 impl PostgresProvider {
+    /// The switch that drains the provider's exports.
+    pub fn drain(&self) -> &provider_support::Drain {
+        &self.drain
+    }
+
     /// A new link from component `source_id` (see [`Links::add`]).
     pub async fn add_link(
         &self,
@@ -45,7 +52,6 @@ impl PostgresProvider {
         self.links.add(source_id, config, secrets).await
     }
 
-    /// Forgets a component's link, its pool and its prepared statements.
     /// The provider's metrics, for its Prometheus endpoint.
     pub fn metrics(&self) -> &PostgresMetrics {
         &self.metrics

@@ -2,6 +2,7 @@
 //! served over wRPC.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use tracing::{info_span, Instrument as _, Span};
@@ -16,15 +17,20 @@ use crate::{PostgresProvider, StatementError};
 /// The name the provider reports to the host.
 pub const PROVIDER_NAME: &str = "sqldb-postgres-provider";
 
+/// On shutdown, how long the statements in flight may take to finish before the pools close
+/// (a statement is cut at its link's statement timeout anyway).
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Serves the provider until the host stops it.
 pub async fn serve() -> anyhow::Result<()> {
     let provider = PostgresProvider::default();
     let registry = provider.metrics().registry.clone();
+    let drain = provider.drain().clone();
     provider_support::serve_with_telemetry(
         PROVIDER_NAME,
         &[],
         registry,
-        provider_support::serve_provider!(provider, PROVIDER_NAME, crate::bindings::serve),
+        provider_support::serve_provider!(provider, PROVIDER_NAME, crate::bindings::serve, drain),
     )
     .await
 }
@@ -62,7 +68,9 @@ impl Provider for PostgresProvider {
         Ok(())
     }
 
+    /// Takes no more statements, lets those in flight finish, then closes the pools.
     async fn shutdown(&self) -> anyhow::Result<()> {
+        self.drain().finish(DRAIN_TIMEOUT).await;
         self.close_all().await;
         tracing::info!("provider stopped; all pools closed");
         Ok(())
