@@ -417,7 +417,9 @@ impl Report {
     }
 
     pub fn slowest(&self) -> Option<&Sample> {
-        self.requests().into_iter().max_by_key(|sample| sample.latency)
+        self.requests()
+            .into_iter()
+            .max_by_key(|sample| sample.latency)
     }
 
     /// One line per kind: how many, how many failed, p50, p99, max.
@@ -445,7 +447,12 @@ impl Report {
         self.failures()
             .iter()
             .take(count)
-            .map(|s| format!("  {:?} {} in {:?}: {:?}", s.at, s.kind, s.latency, s.outcome))
+            .map(|s| {
+                format!(
+                    "  {:?} {} in {:?}: {:?}",
+                    s.at, s.kind, s.latency, s.outcome
+                )
+            })
             .collect::<Vec<_>>()
             .join("\n")
     }
@@ -462,17 +469,18 @@ fn expected_aggregate(values: &[i64]) -> (u64, f64) {
 pub fn assert_nothing_lost(report: &Report) {
     for (record, values, what) in [
         (&report.records.written, &report.writes, "accepted writes"),
-        (&report.records.evented, &report.events, "acknowledged events"),
+        (
+            &report.records.evented,
+            &report.events,
+            "acknowledged events",
+        ),
     ] {
         assert!(!values.is_empty(), "the load made no {what}");
         let (count, average) = expected_aggregate(values);
         let result = eventually(
             &format!("{count} {what} to be in the database"),
             Duration::from_secs(180),
-            || {
-                Ok(rating_aggregate(record)
-                    .is_some_and(|a| a["count"].as_u64() == Some(count)))
-            },
+            || Ok(rating_aggregate(record).is_some_and(|a| a["count"].as_u64() == Some(count))),
         );
         let seen = rating_aggregate(record);
         assert!(
@@ -490,7 +498,11 @@ pub fn assert_nothing_lost(report: &Report) {
 
 /// Asserts the load's timing: no request past [`REQUEST_BOUND`]; failures, if any, only from
 /// `fault` to `recovered_by`. Returns the error window relative to the fault.
-pub fn assert_bounded(report: &Report, fault: Duration, recovered_by: Duration) -> Option<(Duration, Duration)> {
+pub fn assert_bounded(
+    report: &Report,
+    fault: Duration,
+    recovered_by: Duration,
+) -> Option<(Duration, Duration)> {
     if let Some(slowest) = report.slowest() {
         assert!(
             slowest.latency <= REQUEST_BOUND,
@@ -558,8 +570,10 @@ pub fn pid_of(name: &str) -> anyhow::Result<String> {
 /// The pid of HOST's provider process whose binary is named after `provider`
 /// (`messaging-kafka`, `sqldb-postgres`).
 pub fn provider_pid(host: &str, provider: &str) -> anyhow::Result<String> {
+    // The cached binary's name spells the reference with underscores.
+    let pattern = provider.replace('-', "[-_]");
     let pids = sh(&format!(
-        "for p in $(provider_pids {host}); do tr '\\0' ' ' </proc/$p/cmdline | grep -q {provider} && echo $p; done; true"
+        "for p in $(provider_pids {host}); do tr '\\0' ' ' </proc/$p/cmdline | grep -Eq '{pattern}' && echo $p; done; true"
     ))?;
     pids.lines()
         .next()
@@ -635,7 +649,11 @@ impl Fault {
         match self {
             Fault::KillHost => {
                 let mut pids = vec![pid_of(host)?];
-                pids.extend(sh(&format!("provider_pids {host}"))?.lines().map(str::to_string));
+                pids.extend(
+                    sh(&format!("provider_pids {host}"))?
+                        .lines()
+                        .map(str::to_string),
+                );
                 kill("KILL", &pids)?;
                 wait_gone(&pids, Duration::from_secs(10))
             }
@@ -658,7 +676,8 @@ impl Fault {
                 wait_gone(&[pid], Duration::from_secs(10))
             }
             Fault::KillDatabase => {
-                let pid = sh("head -n1 \"/var/lib/postgresql/$PG_VERSION/$PG_CLUSTER/postmaster.pid\"")?;
+                let pid =
+                    sh("head -n1 \"/var/lib/postgresql/$PG_VERSION/$PG_CLUSTER/postmaster.pid\"")?;
                 kill("KILL", std::slice::from_ref(&pid))?;
                 wait_gone(&[pid], Duration::from_secs(10))
             }
@@ -783,7 +802,10 @@ pub fn under_load(fault: Fault, host: &str, node: usize) -> FaultRun {
     }
     let repaired_at = load.elapsed();
     if let Err(err) = wait_healthy(Duration::from_secs(60)) {
-        panic!("{}: /healthz never answered 200 again: {err:#}", fault.name());
+        panic!(
+            "{}: /healthz never answered 200 again: {err:#}",
+            fault.name()
+        );
     }
     let healthy_after = injected.elapsed();
     let evented = load.records.evented.clone();

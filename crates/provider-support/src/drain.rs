@@ -120,7 +120,11 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(10)).await;
         assert_eq!(drain.in_flight(), 3, "all three calls accepted");
         assert!(drain.finish(Duration::from_secs(5)).await);
-        assert_eq!(done.load(Ordering::SeqCst), 3, "every accepted call finished");
+        assert_eq!(
+            done.load(Ordering::SeqCst),
+            3,
+            "every accepted call finished"
+        );
         tokio::time::timeout(Duration::from_secs(1), serving)
             .await
             .expect("serving ends after the drain")

@@ -66,7 +66,9 @@ mod tests {
     use tokio::io::AsyncReadExt as _;
 
     async fn read_agent(address: SocketAddr) -> String {
-        let mut stream = tokio::net::TcpStream::connect(address).await.expect("connect");
+        let mut stream = tokio::net::TcpStream::connect(address)
+            .await
+            .expect("connect");
         let mut line = String::new();
         stream.read_to_string(&mut line).await.expect("read");
         line

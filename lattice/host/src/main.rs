@@ -72,7 +72,10 @@ async fn main() -> anyhow::Result<()> {
     drain_state.begin();
     let grace = Duration::from_millis(options.drain_grace_ms);
     if !grace.is_zero() {
-        tracing::info!(?grace, "drain announced; serving until the grace period ends");
+        tracing::info!(
+            ?grace,
+            "drain announced; serving until the grace period ends"
+        );
         tokio::time::sleep(grace).await;
     }
     host.drain(Duration::from_millis(options.drain_timeout_ms))

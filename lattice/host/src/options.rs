@@ -79,7 +79,11 @@ pub struct Options {
     /// How long a provider asked to stop (`wash stop provider`, a redeploy) may take to finish
     /// its work before it is killed, in milliseconds. Without it, the library waits only
     /// `--rpc-timeout-ms`.
-    #[arg(long = "provider-shutdown-delay-ms", env = "WASMCLOUD_PROVIDER_SHUTDOWN_DELAY_MS", default_value_t = 20_000)]
+    #[arg(
+        long = "provider-shutdown-delay-ms",
+        env = "WASMCLOUD_PROVIDER_SHUTDOWN_DELAY_MS",
+        default_value_t = 20_000
+    )]
     pub provider_shutdown_delay_ms: u64,
 
     /// Longest a single component invocation may run, in milliseconds.
@@ -121,12 +125,20 @@ pub struct Options {
 
     /// On a stop, how long the host keeps serving after announcing its drain, so that the load
     /// balancer has seen it before the host's work stops, in milliseconds.
-    #[arg(long = "drain-grace-ms", env = "WASMCLOUD_DRAIN_GRACE_MS", default_value_t = 0)]
+    #[arg(
+        long = "drain-grace-ms",
+        env = "WASMCLOUD_DRAIN_GRACE_MS",
+        default_value_t = 0
+    )]
     pub drain_grace_ms: u64,
 
     /// On a stop, how long each step of the drain may take (the invocations in flight, then the
     /// providers' own shutdown), in milliseconds.
-    #[arg(long = "drain-timeout-ms", env = "WASMCLOUD_DRAIN_TIMEOUT_MS", default_value_t = 10_000)]
+    #[arg(
+        long = "drain-timeout-ms",
+        env = "WASMCLOUD_DRAIN_TIMEOUT_MS",
+        default_value_t = 10_000
+    )]
     pub drain_timeout_ms: u64,
 
     /// OCI registries (`host:port`, comma separated) the host may pull from over plain HTTP,
