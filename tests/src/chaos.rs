@@ -263,6 +263,37 @@ fn value_of(n: u64) -> i64 {
     ((n * 7 + n / 5) % 5 + 1) as i64
 }
 
+/// Repeats `send` (pausing `pause` after each failure) until it succeeds, each attempt one
+/// sample of `kind`; panics after 120 s of refusals.
+fn until_accepted(
+    started: Instant,
+    kind: &'static str,
+    pause: Duration,
+    samples: &mut Vec<Sample>,
+    mut send: impl FnMut() -> Result<(), String>,
+) {
+    let give_up = Instant::now() + Duration::from_secs(120);
+    loop {
+        let at = started.elapsed();
+        let begun = Instant::now();
+        let outcome = send();
+        let ok = outcome.is_ok();
+        samples.push(Sample {
+            at,
+            latency: begun.elapsed(),
+            kind,
+            outcome,
+        });
+        if ok {
+            return;
+        }
+        if Instant::now() >= give_up {
+            panic!("{kind}: refused for 120 s; last: {:?}", samples.last());
+        }
+        std::thread::sleep(pause);
+    }
+}
+
 fn spawn_writer(
     record: &str,
     worker: usize,
@@ -282,30 +313,13 @@ fn spawn_writer(
                 encode(&record)
             );
             // Until accepted: a failed write may still have been applied, and is sent again.
-            let give_up = Instant::now() + Duration::from_secs(120);
-            loop {
-                let at = started.elapsed();
-                let begun = Instant::now();
-                let outcome = attempt(&agent, "PUT", &path, |_| true);
-                let ok = outcome.is_ok();
-                samples.push(Sample {
-                    at,
-                    latency: begun.elapsed(),
-                    kind: "PUT /rating",
-                    outcome,
-                });
-                if ok {
-                    accepted
-                        .lock()
-                        .unwrap_or_else(|poisoned| poisoned.into_inner())
-                        .push(value);
-                    break;
-                }
-                if Instant::now() >= give_up {
-                    panic!("PUT {path} was refused for 120 s");
-                }
-                std::thread::sleep(PAUSE);
-            }
+            until_accepted(started, "PUT /rating", PAUSE, &mut samples, || {
+                attempt(&agent, "PUT", &path, |_| true)
+            });
+            accepted
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .push(value);
             n += 1;
             std::thread::sleep(PAUSE);
         }
@@ -343,34 +357,18 @@ fn spawn_producer(
                                  "value": value, "providerId": "chaos", "eventType": "put"})
             .to_string();
             // Until the broker acknowledges it (a resend of an event counts once).
-            let give_up = Instant::now() + Duration::from_secs(120);
-            loop {
-                let at = started.elapsed();
-                let begun = Instant::now();
+            let resend_after = Duration::from_millis(200);
+            until_accepted(started, "Kafka event", resend_after, &mut samples, || {
                 let sent = runtime.block_on(producer.send(
                     FutureRecord::to("ratings").key(&key).payload(&payload),
                     Duration::from_secs(3),
                 ));
-                let outcome = sent.map(drop).map_err(|(err, _)| err.to_string());
-                let ok = outcome.is_ok();
-                samples.push(Sample {
-                    at,
-                    latency: begun.elapsed(),
-                    kind: "Kafka event",
-                    outcome,
-                });
-                if ok {
-                    accepted
-                        .lock()
-                        .unwrap_or_else(|poisoned| poisoned.into_inner())
-                        .push(value);
-                    break;
-                }
-                if Instant::now() >= give_up {
-                    panic!("event {n} was refused by the broker for 120 s");
-                }
-                std::thread::sleep(Duration::from_millis(200));
-            }
+                sent.map(drop).map_err(|(err, _)| err.to_string())
+            });
+            accepted
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .push(value);
             n += 1;
             std::thread::sleep(interval);
         }

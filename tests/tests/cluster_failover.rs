@@ -6,6 +6,7 @@
 
 use std::time::{Duration, Instant};
 
+use movie_e2e::chaos::backend_status;
 use movie_e2e::lattice::placements;
 use movie_e2e::{
     bash, encode, eventually, require_app, script, shape, unique, wait_until_serving, TestApp,
@@ -13,20 +14,6 @@ use movie_e2e::{
 use serde_json::json;
 
 const HOST: &str = "host-3";
-
-fn backend_status(server: &str) -> Option<String> {
-    let csv = ureq::get(&format!("{}/;csv", shape::FRONTDOOR_STATS))
-        .call()
-        .ok()?
-        .into_string()
-        .ok()?;
-    csv.lines().find_map(|line| {
-        let fields: Vec<&str> = line.split(',').collect();
-        (fields.first() == Some(&"hosts") && fields.get(1) == Some(&server))
-            .then(|| fields.get(17).map(|s| s.to_string()))
-            .flatten()
-    })
-}
 
 #[test]
 fn clustered_the_api_stays_at_one_address_when_a_host_is_killed() {
