@@ -80,12 +80,24 @@ install_patched_crates() {
 # --- Tansu, the Kafka-protocol broker, with its durable SQLite storage engine -----------------
 # It shares nothing with our build graphs, so it has a target directory of its own and can
 # compile alongside them (scripts/setup.sh runs it in a second lane, at a lower priority).
+# Built from the published crate with one fix to its group coordinator (scripts/patch-tansu.sh);
+# the revision installed is kept beside the binary, so a changed patch rebuilds it.
 install_tansu() {
-  tansu --version 2>/dev/null | grep -q "$TANSU_VERSION" && return 0
-  step "cargo install tansu $TANSU_VERSION (the Kafka broker)" \
+  local revision installed="$CARGO_TOOLS_ROOT/.tansu-revision" crate
+  revision="$("$ROOT/scripts/patch-tansu.sh" --revision)"
+  if [[ -x "$CARGO_TOOLS_ROOT/bin/tansu" && "$(cat "$installed" 2>/dev/null)" == "$revision" ]]; then
+    return 0
+  fi
+  crate="$("$ROOT/scripts/patch-tansu.sh")"
+  # cargo build, not cargo install: install would resolve every dependency afresh unless
+  # --locked, which refuses the patched tansu-broker's changed entry in the published lock
+  # file. A build keeps every other entry as published and changes only that one.
+  step "cargo build tansu $revision (the Kafka broker, patched)" \
     env CARGO_TARGET_DIR="$CACHE_DIR/target-tansu" \
-    nice -n 10 cargo install --locked --root "$CARGO_TOOLS_ROOT" tansu --version "$TANSU_VERSION" \
-    --features libsql
+    nice -n 10 cargo build --release --manifest-path "$crate/Cargo.toml" --bin tansu --features libsql
+  mkdir -p "$CARGO_TOOLS_ROOT/bin"
+  install -m 755 "$CACHE_DIR/target-tansu/release/tansu" "$CARGO_TOOLS_ROOT/bin/tansu"
+  echo "$revision" >"$installed"
 }
 
 # --- schemathesis checks the running API against its OpenAPI document (tests only) -----------

@@ -24,7 +24,6 @@ fn chaos(fault: Fault) -> movie_e2e::chaos::FaultRun {
 }
 
 #[test]
-#[ignore = "open (faults issue): after this fault some acknowledged Kafka events stay unapplied; see README Known issues"]
 fn clustered_chaos_kill_a_host() {
     chaos(Fault::KillHost);
 }
@@ -35,13 +34,11 @@ fn clustered_chaos_kill_a_nats_node() {
 }
 
 #[test]
-#[ignore = "open (faults issue): after this fault some acknowledged Kafka events stay unapplied; see README Known issues"]
 fn clustered_chaos_kill_the_kafka_provider_while_it_delivers() {
     chaos(Fault::KillKafkaProvider);
 }
 
 #[test]
-#[ignore = "open (faults issue): after this fault some acknowledged Kafka events stay unapplied; see README Known issues"]
 fn clustered_chaos_kill_the_postgres_provider() {
     chaos(Fault::KillPostgresProvider);
 }
@@ -52,7 +49,6 @@ fn clustered_chaos_kill_the_broker_then_restart_it() {
 }
 
 #[test]
-#[ignore = "open (faults issue): after this fault some acknowledged Kafka events stay unapplied; see README Known issues"]
 fn clustered_chaos_kill_the_database_then_restart_it() {
     chaos(Fault::KillDatabase);
 }

@@ -8,7 +8,6 @@ use movie_e2e::soak::{soak, SoakOptions};
 use movie_e2e::{require_app, shape};
 
 #[test]
-#[ignore = "open (faults issue): its random faults include those that leave Kafka events unapplied"]
 fn clustered_soak_short_form_loses_nothing_and_stays_bounded() {
     assert!(shape::clustered(), "needs the clustered lattice (HOSTS=3)");
     require_app();

@@ -125,8 +125,9 @@ impl RatingGuest for RatingService {
 
 impl HandlerGuest for RatingService {
     /// Applies one `ratings` event. An event that cannot be parsed or is invalid is
-    /// rejected (dead-lettered by the provider); a database failure is an ordinary error,
-    /// which the provider retries.
+    /// rejected (dead-lettered by the provider). A database that cannot be reached makes the
+    /// event wait (the provider retries it until it is applied); any other database error is
+    /// an ordinary error, retried a few times.
     fn handle_message(msg: BrokerMessage) -> Result<(), String> {
         let command = RatingCommand::from_event(&msg.body).map_err(handler_verdict::rejected)?;
         match command {
@@ -134,6 +135,9 @@ impl HandlerGuest for RatingService {
             // Deleting a missing rating is not an error for an event (replays are harmless).
             RatingCommand::Delete { target, user } => delete_rating(&target, &user).map(|_| ()),
         }
-        .map_err(|err| err.to_string())
+        .map_err(|err| match err {
+            DbError::Unavailable(_) => handler_verdict::unavailable(err),
+            other => other.to_string(),
+        })
     }
 }

@@ -1,24 +1,56 @@
 //! The one convention between a `wasmcloud:messaging/handler` component and our Kafka
-//! provider beyond the WIT: `handle-message` returns `result<_, string>`, and an error string
-//! that starts with [`REJECTED_PREFIX`] means the message can never be handled (malformed,
-//! invalid). The provider dead-letters such a message at once; any other error is retried.
+//! provider beyond the WIT: `handle-message` returns `result<_, string>`, and the error string
+//! says what retrying can do:
 //!
-//! The rating component builds its errors with [`rejected`]; the provider reads them with
-//! [`rejection`].
+//! * it starts with [`REJECTED_PREFIX`]: the message can never be handled (malformed,
+//!   invalid), so the provider dead-letters it at once;
+//! * it starts with [`UNAVAILABLE_PREFIX`]: something the handler needs is down (its database,
+//!   its provider), so the message is fine and the provider retries it until it is handled,
+//!   never dead-lettering it;
+//! * any other error: retried a few times, then dead-lettered.
+//!
+//! The rating component builds its errors with [`rejected`] and [`unavailable`]; the provider
+//! reads them with [`Verdict::of`].
 
 #![forbid(unsafe_code)]
 
 /// Prefix by which a handler marks an error that retrying cannot fix.
 pub const REJECTED_PREFIX: &str = "rejected: ";
+/// Prefix by which a handler marks an error that goes away when a dependency is back.
+pub const UNAVAILABLE_PREFIX: &str = "unavailable: ";
 
 /// The handler's error for a message that can never be handled.
 pub fn rejected(reason: impl std::fmt::Display) -> String {
     format!("{REJECTED_PREFIX}{reason}")
 }
 
-/// The reason, when `error` rejects the message; `None` for an error worth retrying.
-pub fn rejection(error: &str) -> Option<&str> {
-    error.strip_prefix(REJECTED_PREFIX)
+/// The handler's error for a message it could not handle because a dependency is down.
+pub fn unavailable(reason: impl std::fmt::Display) -> String {
+    format!("{UNAVAILABLE_PREFIX}{reason}")
+}
+
+/// What a handler's error string means for the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict<'a> {
+    /// Never handleable: dead-letter now, with this reason.
+    Rejected(&'a str),
+    /// A dependency is down: retry until it is back.
+    Unavailable(&'a str),
+    /// Anything else: retry a bounded number of times.
+    Failed(&'a str),
+}
+
+impl<'a> Verdict<'a> {
+    /// Reads a handler's error string.
+    pub fn of(error: &'a str) -> Self {
+        if let Some(reason) = error.strip_prefix(REJECTED_PREFIX) {
+            Self::Rejected(reason)
+        } else if let Some(reason) = error.strip_prefix(UNAVAILABLE_PREFIX) {
+            Self::Unavailable(reason)
+        } else {
+            Self::Failed(error)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -26,9 +58,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_rejection_round_trips_and_other_errors_are_not_rejections() {
-        assert_eq!(rejection(&rejected("bad json")), Some("bad json"));
-        assert_eq!(rejection("database unavailable"), None);
-        assert_eq!(rejection("Rejected: case matters"), None);
+    fn each_verdict_round_trips() {
+        assert_eq!(
+            Verdict::of(&rejected("bad json")),
+            Verdict::Rejected("bad json")
+        );
+        assert_eq!(
+            Verdict::of(&unavailable("no database connection")),
+            Verdict::Unavailable("no database connection")
+        );
+        assert_eq!(Verdict::of("disk full"), Verdict::Failed("disk full"));
+    }
+
+    #[test]
+    fn prefixes_are_exact() {
+        assert_eq!(
+            Verdict::of("Rejected: case matters"),
+            Verdict::Failed("Rejected: case matters")
+        );
+        assert_eq!(Verdict::of("unavailable:"), Verdict::Failed("unavailable:"));
     }
 }

@@ -115,8 +115,9 @@ pub struct RetryPolicy {
     pub base_backoff: Duration,
 }
 
-/// Longest wait between two tries.
-pub const MAX_BACKOFF: Duration = Duration::from_secs(10);
+/// Longest wait between two tries: a delivery waiting for its database or its component to come
+/// back resumes within this of its return.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
 impl RetryPolicy {
     /// The wait after failed try number `attempt` (1-based).

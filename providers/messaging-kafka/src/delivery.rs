@@ -3,6 +3,9 @@
 //! * handled: commit;
 //! * rejected (the handler's error is a `handler_verdict` rejection): the message can never be
 //!   handled, so it is dead-lettered at once;
+//! * unavailable (the handler's error is a `handler_verdict` unavailability: its database or
+//!   its provider is down): the message is fine, so it is retried until it is handled —
+//!   never dead-lettered, never committed before;
 //! * failed (any other handler error): retried with backoff, dead-lettered after
 //!   `max_attempts`;
 //! * unreachable (the call itself failed: component not running, link gone, trap): the
@@ -11,6 +14,8 @@
 
 use std::time::Duration;
 
+use handler_verdict::Verdict;
+
 use crate::config::RetryPolicy;
 
 /// The outcome of one delivery attempt.
@@ -18,6 +23,7 @@ use crate::config::RetryPolicy;
 pub enum Attempt {
     Handled,
     Rejected(String),
+    Unavailable(String),
     Failed(String),
     Unreachable(String),
 }
@@ -27,9 +33,10 @@ impl Attempt {
     pub fn from_call(result: anyhow::Result<Result<(), String>>) -> Self {
         match result {
             Ok(Ok(())) => Self::Handled,
-            Ok(Err(error)) => match handler_verdict::rejection(&error) {
-                Some(reason) => Self::Rejected(reason.to_string()),
-                None => Self::Failed(error),
+            Ok(Err(error)) => match Verdict::of(&error) {
+                Verdict::Rejected(reason) => Self::Rejected(reason.to_string()),
+                Verdict::Unavailable(reason) => Self::Unavailable(reason.to_string()),
+                Verdict::Failed(_) => Self::Failed(error),
             },
             Err(error) => Self::Unreachable(format!("{error:#}")),
         }
@@ -52,7 +59,9 @@ pub fn next_step(policy: &RetryPolicy, attempt: u32, outcome: Attempt) -> Next {
         Attempt::Failed(error) if attempt >= policy.max_attempts => Next::DeadLetter(format!(
             "handler failed {attempt} times; last error: {error}"
         )),
-        Attempt::Failed(_) | Attempt::Unreachable(_) => Next::Retry(policy.backoff(attempt)),
+        Attempt::Failed(_) | Attempt::Unavailable(_) | Attempt::Unreachable(_) => {
+            Next::Retry(policy.backoff(attempt))
+        }
     }
 }
 
@@ -73,8 +82,12 @@ mod tests {
             Attempt::Rejected("bad json".into())
         );
         assert_eq!(
-            Attempt::from_call(Ok(Err("database down".into()))),
-            Attempt::Failed("database down".into())
+            Attempt::from_call(Ok(Err(handler_verdict::unavailable("database down")))),
+            Attempt::Unavailable("database down".into())
+        );
+        assert_eq!(
+            Attempt::from_call(Ok(Err("disk full".into()))),
+            Attempt::Failed("disk full".into())
         );
         assert!(matches!(
             Attempt::from_call(Err(anyhow::anyhow!("no responders"))),
@@ -107,10 +120,14 @@ mod tests {
     }
 
     #[test]
-    fn unreachable_components_are_never_dead_lettered() {
+    fn unreachable_components_and_unavailable_dependencies_are_never_dead_lettered() {
         for attempt in [1, 3, 50] {
             assert!(matches!(
                 next_step(&POLICY, attempt, Attempt::Unreachable("down".into())),
+                Next::Retry(_)
+            ));
+            assert!(matches!(
+                next_step(&POLICY, attempt, Attempt::Unavailable("db down".into())),
                 Next::Retry(_)
             ));
         }

@@ -31,9 +31,11 @@ use crate::delivery::{next_step, Attempt, Next};
 use crate::metrics::{Ended, KafkaMetrics, LagContext, STATISTICS_INTERVAL_MS};
 use crate::progress::{ChainKey, PartitionProgress};
 
-/// Longest a single `handle-message` call may take (the component's own database calls are
-/// cut at 5 s); a stop waits at most this long for the deliveries in flight.
-const HANDLER_TIMEOUT: Duration = Duration::from_secs(15);
+/// Longest a single `handle-message` call may take. The rating component makes one database
+/// call, which its host cuts at the lattice's call bound (500 ms), so a healthy handler answers
+/// well within this; a call that went to an instance that died mid-call is retried after it.
+/// A stop waits at most this long for the deliveries in flight.
+const HANDLER_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// The group member's consumer, whose context reports lag to the metrics.
 type GroupConsumer = StreamConsumer<LagContext>;

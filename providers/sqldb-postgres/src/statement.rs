@@ -46,7 +46,20 @@ impl From<StatementError> for StatementPrepareError {
     }
 }
 
-/// Classifies a tokio-postgres error: Postgres' own errors carry their SQLSTATE.
+/// Whether a SQLSTATE says the server, not the statement, is at fault for now: a connection
+/// exception (08), too few resources (53), an operator's intervention such as a shutdown or a
+/// server still starting (57), a system error (58), or a transaction that lost a race
+/// (40001 serialization failure, 40P01 deadlock). The statement may succeed when run again.
+fn server_unavailable(code: &str) -> bool {
+    ["08", "53", "57", "58"]
+        .iter()
+        .any(|class| code.starts_with(class))
+        || matches!(code, "40001" | "40P01")
+}
+
+/// Classifies a tokio-postgres error: Postgres' own errors carry their SQLSTATE. Errors of a
+/// server that is unavailable for now are `unexpected` (the contract's "not the caller's
+/// fault"), like a connection that could not be made.
 pub fn classify(err: tokio_postgres::Error) -> StatementError {
     if let Some(db) = err.as_db_error() {
         let mut message = format!(
@@ -57,6 +70,9 @@ pub fn classify(err: tokio_postgres::Error) -> StatementError {
         );
         if let Some(detail) = db.detail() {
             message.push_str(&format!("; detail: {detail}"));
+        }
+        if server_unavailable(db.code().code()) {
+            return StatementError::Unexpected(message);
         }
         return StatementError::InvalidQuery(message);
     }
@@ -265,6 +281,24 @@ pub async fn execute_with_retry(
                 retried = true;
             }
             Err(TryFailure::Postgres(err)) => return Err(classify(err)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_server_that_is_down_for_now_is_unavailable() {
+        for code in [
+            "08006", "57P01", "57P03", "53300", "58030", "40001", "40P01",
+        ] {
+            assert!(server_unavailable(code), "{code}");
+        }
+        // Syntax error, unique violation, check violation, cached plan changed.
+        for code in ["42601", "23505", "23514", "0A000"] {
+            assert!(!server_unavailable(code), "{code}");
         }
     }
 }
