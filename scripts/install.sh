@@ -89,12 +89,11 @@ install_tansu() {
     return 0
   fi
   crate="$("$ROOT/scripts/patch-tansu.sh")"
-  # cargo build, not cargo install: install would resolve every dependency afresh unless
-  # --locked, which refuses the patched tansu-broker's changed entry in the published lock
-  # file. A build keeps every other entry as published and changes only that one.
+  # cargo build of the patched crate, with its published lock file (only the patched entry
+  # changed): the same dependencies `cargo install --locked tansu` builds.
   step "cargo build tansu $revision (the Kafka broker, patched)" \
     env CARGO_TARGET_DIR="$CACHE_DIR/target-tansu" \
-    nice -n 10 cargo build --release --manifest-path "$crate/Cargo.toml" --bin tansu --features libsql
+    nice -n 10 cargo build --locked --release --manifest-path "$crate/Cargo.toml" --bin tansu --features libsql
   mkdir -p "$CARGO_TOOLS_ROOT/bin"
   install -m 755 "$CACHE_DIR/target-tansu/release/tansu" "$CARGO_TOOLS_ROOT/bin/tansu"
   echo "$revision" >"$installed"

@@ -23,7 +23,7 @@ PATCHED_DIR="${MOVIE_LATTICE_PATCHED:-$ROOT/.patched}"
 source "$ROOT/scripts/crates.sh"
 # Bump when an edit below changes, so that existing checkouts re-derive their copy (and
 # install.sh rebuilds the broker).
-TANSU_PATCH_REVISION=1
+TANSU_PATCH_REVISION=2
 
 stamp="$PATCHED_DIR/tansu/.revision"
 if [[ "${1:-}" == "--revision" ]]; then
@@ -90,5 +90,25 @@ cat >>"$PATCHED_DIR/tansu/Cargo.toml" <<'TOML'
 [patch.crates-io]
 tansu-broker = { path = "../tansu-broker" }
 TOML
+# Its lock file as cargo leaves it once the patch applies: the entry of tansu-broker loses its
+# registry source and checksum; every other entry is as published (so builds can be --locked).
+replace "$PATCHED_DIR/tansu/Cargo.lock" \
+'name = "tansu-broker"
+version = "'"$TANSU_VERSION"'"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+' \
+'name = "tansu-broker"
+version = "'"$TANSU_VERSION"'"
+'
+python3 - "$PATCHED_DIR/tansu/Cargo.lock" <<'PY'
+import re, sys
+path = sys.argv[1]
+text = open(path, encoding="utf-8").read()
+entry = re.compile(r'(name = "tansu-broker"\nversion = "[^"]+"\n)checksum = "[0-9a-f]+"\n')
+text, count = entry.subn(r"\1", text)
+if count != 1:
+    sys.exit(f"patch-tansu: expected one checksum of tansu-broker in {path}, found {count}")
+open(path, "w", encoding="utf-8").write(text)
+PY
 echo "$TANSU_PATCH_REVISION" >"$stamp"
 echo "$PATCHED_DIR/tansu"

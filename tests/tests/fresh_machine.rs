@@ -20,6 +20,7 @@ fn stderr(output: &Output) -> String {
 fn patched_crates_are_derived_the_same_with_an_empty_cargo_registry() {
     // What `make test` derived into .patched/ with this machine's caches is the reference.
     run_script("patch-crates", &[], &[]).expect("derive .patched/ as make does");
+    run_script("patch-tansu", &[], &[]).expect("derive the broker's copies as make does");
     let scratch = Scratch::new("patched-crates");
     let cargo_home = scratch.path("cargo-home");
     fs::create_dir_all(&cargo_home).expect("empty CARGO_HOME");
@@ -36,6 +37,21 @@ fn patched_crates_are_derived_the_same_with_an_empty_cargo_registry() {
     assert!(
         stderr(&output).contains("downloading wasmcloud-host 0.27.1 from crates.io"),
         "with nothing cached, the crates come from crates.io:\n{}",
+        stderr(&output)
+    );
+    let output = run_script(
+        "patch-tansu",
+        &[],
+        &[
+            ("CARGO_HOME", &cargo_home),
+            ("MOVIE_LATTICE_CACHE", &scratch.path("cache")),
+            ("MOVIE_LATTICE_PATCHED", &scratch.path("patched")),
+        ],
+    )
+    .expect("patch-tansu.sh with an empty cargo registry and cache");
+    assert!(
+        stderr(&output).contains("downloading tansu-broker 0.6.0 from crates.io"),
+        "with nothing cached, the broker's crates come from crates.io:\n{}",
         stderr(&output)
     );
 
@@ -55,6 +71,8 @@ fn patched_crates_are_derived_the_same_with_an_empty_cargo_registry() {
         "wasmcloud-runtime",
         "wrpc-transport-nats",
         "wash",
+        "tansu",
+        "tansu-broker",
     ] {
         assert!(
             scratch
