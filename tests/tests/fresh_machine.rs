@@ -24,31 +24,26 @@ fn patched_crates_are_derived_the_same_with_an_empty_cargo_registry() {
     let scratch = Scratch::new("patched-crates");
     let cargo_home = scratch.path("cargo-home");
     fs::create_dir_all(&cargo_home).expect("empty CARGO_HOME");
-    let output = run_script(
-        "patch-crates",
-        &[],
-        &[
-            ("CARGO_HOME", &cargo_home),
-            ("MOVIE_LATTICE_CACHE", &scratch.path("cache")),
-            ("MOVIE_LATTICE_PATCHED", &scratch.path("patched")),
-        ],
-    )
-    .expect("patch-crates.sh with an empty cargo registry and cache");
+    // A script run with an empty cargo registry and cache, deriving into the scratch folder.
+    let derive_from_nothing = |script: &str| {
+        run_script(
+            script,
+            &[],
+            &[
+                ("CARGO_HOME", &cargo_home),
+                ("MOVIE_LATTICE_CACHE", &scratch.path("cache")),
+                ("MOVIE_LATTICE_PATCHED", &scratch.path("patched")),
+            ],
+        )
+        .unwrap_or_else(|err| panic!("{script}.sh with an empty cargo registry and cache: {err:#}"))
+    };
+    let output = derive_from_nothing("patch-crates");
     assert!(
         stderr(&output).contains("downloading wasmcloud-host 0.27.1 from crates.io"),
         "with nothing cached, the crates come from crates.io:\n{}",
         stderr(&output)
     );
-    let output = run_script(
-        "patch-tansu",
-        &[],
-        &[
-            ("CARGO_HOME", &cargo_home),
-            ("MOVIE_LATTICE_CACHE", &scratch.path("cache")),
-            ("MOVIE_LATTICE_PATCHED", &scratch.path("patched")),
-        ],
-    )
-    .expect("patch-tansu.sh with an empty cargo registry and cache");
+    let output = derive_from_nothing("patch-tansu");
     assert!(
         stderr(&output).contains("downloading tansu-broker 0.6.0 from crates.io"),
         "with nothing cached, the broker's crates come from crates.io:\n{}",
