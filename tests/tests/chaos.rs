@@ -17,9 +17,11 @@ const HOST: &str = "host-2";
 const NODE: usize = 2;
 
 fn chaos(fault: Fault) -> movie_e2e::chaos::FaultRun {
+    // The lock first: until the test before has made the lattice whole again, the app may
+    // not answer.
+    let _one_at_a_time = exclusive();
     assert!(shape::clustered(), "needs the clustered lattice (HOSTS=3)");
     require_app();
-    let _one_at_a_time = exclusive();
     run_fault(fault, HOST, NODE)
 }
 
@@ -58,9 +60,9 @@ fn clustered_chaos_kill_the_database_then_restart_it() {
 /// next member starts from there).
 #[test]
 fn clustered_chaos_a_planned_host_stop_fails_nothing() {
+    let _one_at_a_time = exclusive();
     assert!(shape::clustered(), "needs the clustered lattice (HOSTS=3)");
     require_app();
-    let _one_at_a_time = exclusive();
     restore().expect("the lattice is whole before the stop");
     let before = handled_by_instance();
     assert_eq!(

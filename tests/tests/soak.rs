@@ -9,9 +9,9 @@ use movie_e2e::{require_app, shape};
 
 #[test]
 fn clustered_soak_short_form_loses_nothing_and_stays_bounded() {
+    let _one_at_a_time = exclusive();
     assert!(shape::clustered(), "needs the clustered lattice (HOSTS=3)");
     require_app();
-    let _one_at_a_time = exclusive();
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|t| t.as_secs())
