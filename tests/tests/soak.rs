@@ -8,6 +8,7 @@ use movie_e2e::soak::{soak, SoakOptions};
 use movie_e2e::{require_app, shape};
 
 #[test]
+#[ignore = "not yet run on this code; make soak runs the soak"]
 fn clustered_soak_short_form_loses_nothing_and_stays_bounded() {
     let _one_at_a_time = exclusive();
     assert!(shape::clustered(), "needs the clustered lattice (HOSTS=3)");
