@@ -39,7 +39,7 @@ import sys
 path, old, new = sys.argv[1:4]
 text = open(path, encoding="utf-8").read()
 if text.count(old) != 1:
-    sys.exit(f"patch-crates: expected exactly one match in {path}, found {text.count(old)}")
+    sys.exit(f"replace: expected exactly one match in {path}, found {text.count(old)}")
 open(path, "w", encoding="utf-8").write(text.replace(old, new))
 PY
 }

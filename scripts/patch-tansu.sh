@@ -15,7 +15,8 @@
 #   leader; from a forming one: its joins so far are stale), so every member rejoins and the
 #   partitions are assigned again among the live ones.
 #
-# Prints the path of the patched binary crate, for `cargo install --path`.
+# Prints the path of the patched binary crate, which install.sh builds (`--revision`: only
+# the revision, to compare with the one installed).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
@@ -92,22 +93,14 @@ tansu-broker = { path = "../tansu-broker" }
 TOML
 # Its lock file as cargo leaves it once the patch applies: the entry of tansu-broker loses its
 # registry source and checksum; every other entry is as published (so builds can be --locked).
-replace "$PATCHED_DIR/tansu/Cargo.lock" \
-'name = "tansu-broker"
-version = "'"$TANSU_VERSION"'"
-source = "registry+https://github.com/rust-lang/crates.io-index"
-' \
-'name = "tansu-broker"
-version = "'"$TANSU_VERSION"'"
-'
 python3 - "$PATCHED_DIR/tansu/Cargo.lock" <<'PY'
 import re, sys
 path = sys.argv[1]
 text = open(path, encoding="utf-8").read()
-entry = re.compile(r'(name = "tansu-broker"\nversion = "[^"]+"\n)checksum = "[0-9a-f]+"\n')
+entry = re.compile(r'(name = "tansu-broker"\nversion = "[^"]+"\n)source = "[^"]+"\nchecksum = "[0-9a-f]+"\n')
 text, count = entry.subn(r"\1", text)
 if count != 1:
-    sys.exit(f"patch-tansu: expected one checksum of tansu-broker in {path}, found {count}")
+    sys.exit(f"patch-tansu: expected one registry entry of tansu-broker in {path}, found {count}")
 open(path, "w", encoding="utf-8").write(text)
 PY
 echo "$TANSU_PATCH_REVISION" >"$stamp"
