@@ -1,6 +1,6 @@
 //! Load from a chosen client address: keep-alive HTTP/1.1 `GET`s from a source address of our
 //! own (any of 127.0.0.0/8 is this machine), so that one test can be several clients of the
-//! front door. Every answer is tallied by status; 429s are checked for `Retry-After` and a
+//! front door. Load is untraced. Every answer is tallied by status; 429s are checked for `Retry-After` and a
 //! JSON error body.
 
 use std::collections::BTreeMap;
@@ -10,6 +10,11 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _, BufReader};
 use tokio::net::{TcpSocket, TcpStream};
+
+/// An unsampled W3C trace context (scripts/env.sh: UNTRACED_TRACEPARENT): load leaves no spans,
+/// which would otherwise bury the trace store (it ingests some tens of spans a second) and the
+/// traces other tests look for.
+const UNTRACED: &str = "00-00000000000000000000000000000001-0000000000000001-00";
 
 /// What one client saw.
 #[derive(Debug, Default, Clone)]
@@ -72,7 +77,8 @@ async fn read_line(stream: &mut BufReader<TcpStream>) -> anyhow::Result<String> 
 }
 
 async fn exchange(stream: &mut BufReader<TcpStream>, path: &str) -> anyhow::Result<Answer> {
-    let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    let request =
+        format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\ntraceparent: {UNTRACED}\r\n\r\n");
     stream.get_mut().write_all(request.as_bytes()).await?;
     let status_line = read_line(stream).await?;
     let status = status_line

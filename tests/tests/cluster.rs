@@ -53,12 +53,21 @@ fn clustered_every_service_runs_on_at_least_two_hosts_and_each_host_has_its_ingr
             "{host} runs {ingress}: {placements:?}"
         );
         // Each host's ingress answers by itself, behind the front door.
-        let health = ureq::get(&format!("http://{}/healthz", shape::host_ingress(n + 1)))
-            .timeout(Duration::from_secs(5))
-            .call()
-            .map(|response| response.status())
-            .unwrap_or_else(|err| panic!("{host}'s ingress: {err}"));
-        assert_eq!(health, 200, "{host}'s ingress /healthz");
+        let (status, body) =
+            match ureq::get(&format!("http://{}/healthz", shape::host_ingress(n + 1)))
+                .timeout(Duration::from_secs(5))
+                .call()
+            {
+                Ok(response) => (
+                    response.status(),
+                    response.into_string().unwrap_or_default(),
+                ),
+                Err(ureq::Error::Status(status, response)) => {
+                    (status, response.into_string().unwrap_or_default())
+                }
+                Err(err) => panic!("{host}'s ingress: {err}"),
+            };
+        assert_eq!(status, 200, "{host}'s ingress /healthz: {body}");
     }
 }
 
