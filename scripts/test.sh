@@ -63,20 +63,26 @@ shape() {
   step "deploy $(manifest) and wait for the API" "$ROOT/scripts/deploy.sh"
 }
 
+# A failing step does not stop the run: every later step still runs, so that one run reports
+# every failure, and the run fails at the end.
+failed=0
 shape 1
 step_visible "unit, component and end-to-end tests (one host)" \
-  run_tests cargo test --release --locked --no-fail-fast --manifest-path "$ROOT/Cargo.toml" -- --test-threads=4 --skip clustered_
+  run_tests cargo test --release --locked --no-fail-fast --manifest-path "$ROOT/Cargo.toml" -- --test-threads=4 --skip clustered_ ||
+  failed=1
 
 # Against the cluster: the end-to-end tests, but for those that do not use the lattice (a fresh
 # machine's installs, the step clock, wash build). The same packages as above (no --package),
 # so that cargo resolves the same features and rebuilds nothing.
 shape "$CLUSTER_HOSTS"
 mapfile -t lattice_tests < <(cd "$ROOT/tests/tests" && ls ./*.rs | sed 's|^\./||; s|\.rs$||' |
-  grep -vx -e fresh_machine -e steps -e wash_build -e chaos)
+  grep -vx -e fresh_machine -e steps -e wash_build -e chaos -e soak)
 step_visible "end-to-end tests ($CLUSTER_HOSTS hosts)" \
   run_tests cargo test --release --locked --no-fail-fast --manifest-path "$ROOT/Cargo.toml" \
-  "${lattice_tests[@]/#/--test=}" -- --test-threads=4
-# The chaos tests break the lattice the others use: their binary runs alone, one test at a time.
-step_visible "chaos tests ($CLUSTER_HOSTS hosts, one at a time)" \
+  "${lattice_tests[@]/#/--test=}" -- --test-threads=4 || failed=1
+# Slow: the chaos tests (~6 min) and the soak's short form (~4 min) break the lattice the
+# others use, so they run last, alone, one test at a time.
+step_visible "slow: chaos tests, short soak ($CLUSTER_HOSTS hosts, one at a time)" \
   run_tests cargo test --release --locked --no-fail-fast --manifest-path "$ROOT/Cargo.toml" \
-  --test=chaos -- --test-threads=1
+  --test=chaos --test=soak -- --test-threads=1 || failed=1
+exit "$failed"

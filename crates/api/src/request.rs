@@ -1,5 +1,7 @@
 //! A request as the transport hands it over, and reading its JSON body.
 
+use movie_domain::JsonObject;
+
 use crate::ApiError;
 
 /// Largest request body accepted, in bytes (CONTRACT.md: 413 above 64 KiB).
@@ -52,8 +54,9 @@ pub struct Request {
     pub body: Option<Vec<u8>>,
 }
 
-/// The body as a JSON value of type `T`: 413 past the limit, 400 when empty or not `T`.
-pub fn json_body<T: serde::de::DeserializeOwned>(body: Option<Vec<u8>>) -> Result<T, ApiError> {
+/// The body as one JSON object: 413 past the limit, 400 when empty, not UTF-8, not JSON, not
+/// an object, nested too deep, or repeating a member.
+pub fn json_object(body: Option<Vec<u8>>) -> Result<JsonObject, ApiError> {
     let body = body.ok_or(ApiError::PayloadTooLarge {
         limit: MAX_BODY_BYTES,
     })?;
@@ -62,7 +65,7 @@ pub fn json_body<T: serde::de::DeserializeOwned>(body: Option<Vec<u8>>) -> Resul
             "request body is empty; send a JSON object".into(),
         ));
     }
-    serde_json::from_slice(&body).map_err(|err| {
+    JsonObject::parse(&body).map_err(|err| {
         ApiError::BadRequest(format!("request body is not a valid JSON object: {err}"))
     })
 }

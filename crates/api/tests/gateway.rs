@@ -262,7 +262,27 @@ fn metadata_errors_follow_the_contract() {
             Some(r#"{"id":"x","title":5,"director":"d"}"#),
         ),
         400,
-        "JSON",
+        "title must be a string (got a number)",
+    );
+    assert_error(
+        &call(
+            &catalog,
+            "PUT",
+            "/metadata",
+            Some(r#"{"id":"x","title":"t","title":"u","director":"d"}"#),
+        ),
+        400,
+        "member \"title\" appears more than once",
+    );
+    assert_error(
+        &call(
+            &catalog,
+            "PUT",
+            "/metadata",
+            Some(r#"{"id":"x","title":"t","director":"a\u0000b"}"#),
+        ),
+        400,
+        "director must not contain the NUL character",
     );
     assert_error(
         &call(

@@ -80,15 +80,15 @@ string_newtype!(
     RecordType
 );
 string_newtype!(
-    /// A movie title: 1–256 characters after trimming surrounding whitespace.
+    /// A movie title: 1–256 characters after trimming surrounding whitespace, no NUL.
     Title
 );
 string_newtype!(
-    /// A director's name: 1–256 characters after trimming surrounding whitespace.
+    /// A director's name: 1–256 characters after trimming surrounding whitespace, no NUL.
     Director
 );
 string_newtype!(
-    /// A description: at most 4,096 characters, possibly empty.
+    /// A description: at most 4,096 characters, possibly empty, no NUL.
     Description
 );
 
@@ -155,10 +155,23 @@ impl RecordType {
     }
 }
 
-/// Trims, then checks 1..=NAME_MAX_CHARS characters.
+/// No NUL character (U+0000): a text column cannot store one, so it is the client's mistake
+/// to send it, not the database's to refuse it.
+fn check_no_nul(field: &'static str, value: &str) -> Result<(), ValidationError> {
+    match value.chars().position(|c| c == '\0') {
+        Some(at) => Err(ValidationError::new(
+            field,
+            format!("must not contain the NUL character U+0000 (found at character {at})"),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Trims, then checks 1..=NAME_MAX_CHARS characters, none of them NUL.
 fn parse_name(field: &'static str, raw: &str) -> Result<String, ValidationError> {
     let trimmed = raw.trim();
     check_length(field, trimmed, NAME_MAX_CHARS)?;
+    check_no_nul(field, trimmed)?;
     Ok(trimmed.to_string())
 }
 
@@ -178,6 +191,7 @@ impl Description {
     pub fn parse(raw: impl Into<String>) -> Result<Self, ValidationError> {
         let raw = raw.into();
         check_at_most("description", &raw, DESCRIPTION_MAX_CHARS)?;
+        check_no_nul("description", &raw)?;
         Ok(Self(raw))
     }
 }
@@ -231,6 +245,18 @@ mod tests {
         assert!(Title::parse(&"t".repeat(257)).is_err());
         assert!(Director::parse("").is_err());
         assert_eq!(Director::parse("").expect_err("empty").field, "director");
+    }
+
+    #[test]
+    fn text_never_holds_a_nul_character() {
+        let err = Director::parse("a\u{0}b").expect_err("NUL");
+        assert_eq!(err.field, "director");
+        assert!(err.problem.contains("U+0000"), "{err}");
+        assert!(err.problem.contains("character 1"), "{err}");
+        assert!(Title::parse("\u{0}").is_err());
+        assert!(Description::parse("line\u{0}").is_err());
+        // Other control characters are text: a description may have lines and tabs.
+        assert!(Description::parse("one\ntwo\tthree").is_ok());
     }
 
     #[test]

@@ -11,6 +11,8 @@
 //! - `rating`: [`Rating`] (a user's [`RatingValue`] of a [`RatingTarget`]) and the
 //!   [`Aggregate`] of a record's ratings.
 //! - `event`: [`RatingCommand`], a Kafka rating event parsed into what it asks for.
+//! - `object`: [`JsonObject`], a client's JSON object read so that every refusal names the
+//!   member at fault in words (each member once, nesting bounded, typed getters).
 //! - [`ValidationError`]: why a value was refused, naming the field.
 
 #![forbid(unsafe_code)]
@@ -18,6 +20,7 @@
 mod event;
 mod fields;
 mod metadata;
+mod object;
 mod rating;
 
 pub use event::{EventError, RatingCommand};
@@ -26,6 +29,7 @@ pub use fields::{
     KEY_MAX_CHARS, NAME_MAX_CHARS, RECORD_TYPE_MAX_CHARS,
 };
 pub use metadata::{Metadata, NewMetadata};
+pub use object::{json_kind, JsonObject, MalformedJson};
 pub use rating::{Aggregate, Rating, RatingTarget, RatingValue};
 
 /// Why a value was refused; the message is meant for the client.
