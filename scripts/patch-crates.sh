@@ -29,6 +29,9 @@
 #   routing, which wadm.yaml uses): the request span continues the incoming trace context and
 #   records method, path and status; responses are counted
 #   (`wasmcloud_host.http.server.responses`) and timed (`...request.duration`) by status class.
+#   It also waits for ever for a request's head (hyper has no timer), so a client sending a
+#   header line a second held its connection open indefinitely; it now gets 10 s, as behind the
+#   front door.
 # - wasmcloud-runtime 0.12.0 starts a `handle-message` delivery's spans outside its invocation's
 #   span (src/component/messaging/mod.rs): it re-parents the current span through
 #   tracing-opentelemetry 0.29, whose API does nothing under the host's 0.32 layer, so the
@@ -62,7 +65,7 @@ source "$(dirname "$0")/env.sh"
 PATCHED_DIR="${MOVIE_LATTICE_PATCHED:-$ROOT/.patched}"
 source "$ROOT/scripts/crates.sh"
 # Bump when an edit below changes, so that existing checkouts re-derive their copy.
-PATCH_REVISION=12
+PATCH_REVISION=13
 
 stamp="$PATCHED_DIR/.revision"
 if [[ -f "$stamp" && "$(cat "$stamp")" == "$PATCH_REVISION" ]]; then
@@ -74,7 +77,7 @@ fi
 rm -rf "$ROOT/lattice/.patched" # where an earlier layout kept the host crate
 rm -f "$stamp"
 
-log "patching wasmcloud-host 0.27.1 (recursion_limit, shared wRPC clients, watcher backoff, links resent to started providers, HTTP server spans and metrics, outgoing call bound, drain) into $PATCHED_DIR"
+log "patching wasmcloud-host 0.27.1 (recursion_limit, shared wRPC clients, watcher backoff, links resent to started providers, HTTP server spans, metrics and header timeout, outgoing call bound, drain) into $PATCHED_DIR"
 unpack wasmcloud-host 0.27.1
 lib="$PATCHED_DIR/wasmcloud-host/src/lib.rs"
 { echo '#![recursion_limit = "256"]'; cat "$lib"; } >"$lib.new"
@@ -288,6 +291,14 @@ replace "$http_server/mod.rs" \
 'pub(crate) mod path;' \
 'pub(crate) mod path;
 mod telemetry;'
+# A client gets 10 s to send a request's head (as behind the front door), so that slow or
+# stalled clients cannot hold connections open for ever (hyper waits for ever without a timer).
+replace "$http_server/mod.rs" \
+'    let srv = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());' \
+'    let mut srv = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    srv.http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(std::time::Duration::from_secs(10));'
 address="$http_server/address.rs"
 replace "$address" \
 'use tracing::{info_span, instrument, trace_span, Instrument as _, Span};' \

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context as _};
 use rdkafka::consumer::{BaseConsumer, Consumer as _};
 use rdkafka::message::Headers as _;
+use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{ClientConfig, Message as _};
 
 use crate::project_root;
@@ -63,6 +64,30 @@ pub fn ingest_traced(file: &Path) -> anyhow::Result<Vec<String>> {
             Some(trace_id.trim().to_string())
         })
         .collect())
+}
+
+/// Produces each value, as raw bytes (anything at all), to `topic`, one after the other, and
+/// returns once the broker has acknowledged every one (`acks=all`).
+pub fn produce_raw(topic: &str, values: &[Vec<u8>]) -> anyhow::Result<()> {
+    let producer: FutureProducer = kafka_settings::producer(BROKERS, "movie-e2e-raw")
+        .create()
+        .context("failed to create the test producer")?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("runtime")?;
+    runtime.block_on(async {
+        for (n, value) in values.iter().enumerate() {
+            let record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(topic).payload(value);
+            producer
+                .send(record, Duration::from_secs(30))
+                .await
+                .map_err(|(err, _)| {
+                    anyhow::anyhow!("value {n} ({} bytes) not sent: {err}", value.len())
+                })?;
+        }
+        Ok(())
+    })
 }
 
 /// A rating event as the original go-movie sends it.

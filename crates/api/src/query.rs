@@ -1,34 +1,64 @@
 //! Query-string parameters (`?id=...&type=...`), percent-decoded.
 
 use movie_domain::ValidationError;
+use percent_encoding::percent_decode_str;
 
 use crate::ApiError;
 
-/// The decoded parameters of a query string, in order.
+/// The decoded parameters of a query string, in order. A value that is not UTF-8 once
+/// percent-decoded is kept as that mistake, and refused when it is asked for.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Query(Vec<(String, String)>);
+pub struct Query(Vec<(String, Result<String, NotUtf8>)>);
+
+/// A query value whose percent-decoded bytes are not UTF-8.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotUtf8;
+
+/// Form decoding of one key or value: `+` is a space, `%XX` a byte.
+fn decode(raw: &str) -> Result<String, NotUtf8> {
+    let spaced = raw.replace('+', " ");
+    percent_decode_str(&spaced)
+        .decode_utf8()
+        .map(|text| text.into_owned())
+        .map_err(|_| NotUtf8)
+}
 
 impl Query {
     /// Parses `a=1&b=x%20y` (form encoding: `+` is a space). `None` is an empty query.
     pub fn parse(raw: Option<&str>) -> Self {
-        let raw = raw.unwrap_or_default();
         Self(
-            form_urlencoded::parse(raw.as_bytes())
-                .map(|(key, value)| (key.into_owned(), value.into_owned()))
+            raw.unwrap_or_default()
+                .split('&')
+                .filter(|pair| !pair.is_empty())
+                .map(|pair| {
+                    let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+                    // A key that is not UTF-8 can match no parameter we know.
+                    let key = decode(key).unwrap_or_else(|NotUtf8| {
+                        String::from_utf8_lossy(key.as_bytes()).into_owned()
+                    });
+                    (key, decode(value))
+                })
                 .collect(),
         )
     }
 
-    /// The value of a parameter; a parameter given twice is ambiguous and refused.
+    /// The value of a parameter; a parameter given twice is ambiguous and refused, and so is
+    /// one that is not UTF-8 once percent-decoded.
     pub fn get(&self, name: &str) -> Result<Option<&str>, ApiError> {
         let mut values = self.0.iter().filter(|(key, _)| key == name);
-        let first = values.next().map(|(_, value)| value.as_str());
+        let first = values.next().map(|(_, value)| value);
         if values.next().is_some() {
             return Err(ApiError::BadRequest(format!(
                 "query parameter {name} is given more than once"
             )));
         }
-        Ok(first)
+        match first {
+            None => Ok(None),
+            Some(Ok(value)) => Ok(Some(value.as_str())),
+            Some(Err(NotUtf8)) => Err(ApiError::BadRequest(format!(
+                "query parameter {name} is not UTF-8 text once percent-decoded"
+            ))),
+        }
     }
 
     /// A required parameter, parsed by `parse`.
@@ -78,6 +108,24 @@ mod tests {
             .required("id", MetadataId::parse)
             .expect_err("empty");
         assert_eq!(err, ApiError::BadRequest("id must not be empty".into()));
+    }
+
+    #[test]
+    fn values_that_are_not_utf8_are_refused_by_name() {
+        let query = Query::parse(Some("id=%FF%FE&type=movie"));
+        assert_eq!(
+            query.get("id"),
+            Err(ApiError::BadRequest(
+                "query parameter id is not UTF-8 text once percent-decoded".into()
+            ))
+        );
+        assert_eq!(query.get("type"), Ok(Some("movie")));
+        // A lone `%` or a bad escape is kept as it is, as form decoding does.
+        assert_eq!(
+            Query::parse(Some("id=100%&x=%zz")).get("id"),
+            Ok(Some("100%"))
+        );
+        assert_eq!(Query::parse(Some("flag")).get("flag"), Ok(Some("")));
     }
 
     #[test]

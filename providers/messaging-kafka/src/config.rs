@@ -13,12 +13,20 @@ pub const RETRY_BACKOFF_MS: &str = "retry_backoff_ms";
 /// Our addition: how many messages are delivered at once (messages with the same key still go
 /// one at a time, in order). `1` delivers strictly one after the other.
 pub const MAX_IN_FLIGHT: &str = "max_in_flight";
+/// Our addition: the largest message value delivered to the component, in bytes; a larger one
+/// is dead-lettered at once, without a delivery (a wRPC call carries it over NATS, whose
+/// messages are at most 1 MiB; and a rating event is a few hundred bytes).
+pub const MAX_EVENT_BYTES: &str = "max_event_bytes";
 
 pub const DEFAULT_HOSTS: &str = "127.0.0.1:9092";
 const DEFAULT_MAX_ATTEMPTS: u32 = 5;
 const DEFAULT_BACKOFF_MS: u64 = 200;
 const DEFAULT_MAX_IN_FLIGHT: usize = 64;
 const MAX_MAX_IN_FLIGHT: usize = 1024;
+/// 64 KiB, as for an HTTP request body (CONTRACT.md).
+const DEFAULT_MAX_EVENT_BYTES: usize = 64 * 1024;
+/// Half of NATS's default largest message, leaving room for the call's framing.
+const MAX_MAX_EVENT_BYTES: usize = 512 * 1024;
 
 pub use provider_support::ConfigError;
 use provider_support::LinkValues;
@@ -54,6 +62,7 @@ pub struct SubscriptionConfig {
     pub dlq_topic: String,
     pub retry: RetryPolicy,
     pub max_in_flight: usize,
+    pub max_event_bytes: usize,
 }
 
 impl SubscriptionConfig {
@@ -93,12 +102,18 @@ impl SubscriptionConfig {
         )?);
         let max_in_flight =
             values.number_or(MAX_IN_FLIGHT, DEFAULT_MAX_IN_FLIGHT, 1..=MAX_MAX_IN_FLIGHT)?;
+        let max_event_bytes = values.number_or(
+            MAX_EVENT_BYTES,
+            DEFAULT_MAX_EVENT_BYTES,
+            1..=MAX_MAX_EVENT_BYTES,
+        )?;
         Ok(Self {
             hosts,
             topics,
             group,
             dlq_topic,
             max_in_flight,
+            max_event_bytes,
             retry: RetryPolicy {
                 max_attempts,
                 base_backoff,
@@ -143,6 +158,7 @@ mod tests {
         assert_eq!(config.dlq_topic, "ratings.dlq");
         assert_eq!(config.retry.max_attempts, 5);
         assert_eq!(config.max_in_flight, DEFAULT_MAX_IN_FLIGHT);
+        assert_eq!(config.max_event_bytes, 65_536);
     }
 
     #[test]
@@ -169,6 +185,10 @@ mod tests {
             (vec![], TOPIC),
             (vec![(TOPIC, "t"), (HOSTS, "nohostport")], HOSTS),
             (vec![(TOPIC, "t"), (MAX_ATTEMPTS, "0")], MAX_ATTEMPTS),
+            (
+                vec![(TOPIC, "t"), (MAX_EVENT_BYTES, "1048576")],
+                MAX_EVENT_BYTES,
+            ),
             (
                 vec![(TOPIC, "t"), (RETRY_BACKOFF_MS, "soon")],
                 RETRY_BACKOFF_MS,

@@ -15,8 +15,10 @@ use bytes::Bytes;
 use futures::future::{BoxFuture, FutureExt as _, Shared};
 use futures::stream::{FuturesUnordered, StreamExt as _};
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::error::KafkaError;
 use rdkafka::message::{Header, Headers, OwnedHeaders, OwnedMessage};
 use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{ClientConfig, Message};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -26,7 +28,7 @@ use wasmcloud_provider_sdk::get_connection;
 
 use crate::bindings::wasmcloud::messaging::handler::handle_message;
 use crate::bindings::wasmcloud::messaging::types::BrokerMessage;
-use crate::config::SubscriptionConfig;
+use crate::config::{SubscriptionConfig, MAX_EVENT_BYTES};
 use crate::delivery::{next_step, Attempt, Next};
 use crate::metrics::{Ended, KafkaMetrics, LagContext, STATISTICS_INTERVAL_MS};
 use crate::progress::{ChainKey, PartitionProgress};
@@ -378,6 +380,15 @@ async fn deliver_in_span(
         body: Bytes::copy_from_slice(message.payload().unwrap_or_default()),
         reply_to: None,
     };
+    let size = broker_message.body.len();
+    if size > config.max_event_bytes {
+        // Too large to hand over: set aside at once, before any delivery.
+        let reason = format!(
+            "event is {size} bytes; this subscription delivers at most {} ({MAX_EVENT_BYTES})",
+            config.max_event_bytes
+        );
+        return settle_dead(target, message, &reason, cancel).await;
+    }
     let mut attempt = 1;
     loop {
         Span::current().record("messaging.delivery.attempts", i64::from(attempt));
@@ -397,10 +408,7 @@ async fn deliver_in_span(
         match next_step(&config.retry, attempt, outcome.clone()) {
             Next::Commit => return Ended::Handled,
             Next::DeadLetter(reason) => {
-                return match dead_letter(target, message, &reason, cancel).await {
-                    true => Ended::DeadLettered,
-                    false => Ended::Abandoned,
-                }
+                return settle_dead(target, message, &reason, cancel).await;
             }
             Next::Retry(wait) => {
                 debug!(%component, offset = message.offset(), attempt, ?outcome, "delivery failed; retrying");
@@ -415,6 +423,20 @@ async fn deliver_in_span(
                 attempt += 1;
             }
         }
+    }
+}
+
+/// Dead-letters the message: [`Ended::DeadLettered`], or [`Ended::Abandoned`] when the
+/// subscription stopped first.
+async fn settle_dead(
+    target: &Target<'_>,
+    message: &OwnedMessage,
+    reason: &str,
+    cancel: &CancellationToken,
+) -> Ended {
+    match dead_letter(target, message, reason, cancel).await {
+        true => Ended::DeadLettered,
+        false => Ended::Abandoned,
     }
 }
 
@@ -460,10 +482,11 @@ async fn dead_letter(
             key: "original-offset",
             value: Some(&offset),
         });
+    let mut payload = message.payload();
     loop {
         let mut record: FutureRecord<'_, [u8], [u8]> =
             FutureRecord::to(&config.dlq_topic).headers(headers.clone());
-        if let Some(payload) = message.payload() {
+        if let Some(payload) = payload {
             record = record.payload(payload);
         }
         if let Some(key) = message.key() {
@@ -476,6 +499,19 @@ async fn dead_letter(
                     .metrics
                     .dead_lettered(component, message.topic(), &config.dlq_topic);
                 return true;
+            }
+            // A value too large for any producer or broker on the way cannot be copied: the
+            // dead letter goes without it, saying how large it was, rather than never.
+            Err((KafkaError::MessageProduction(RDKafkaErrorCode::MessageSizeTooLarge), _))
+                if payload.is_some() =>
+            {
+                let size = payload.map_or(0, <[u8]>::len).to_string();
+                headers = headers.insert(Header {
+                    key: "payload-dropped-bytes",
+                    value: Some(&size),
+                });
+                payload = None;
+                warn!(%component, %offset, bytes = %size, "dead letter too large to copy; sending it without its value");
             }
             Err((err, _)) => {
                 error!(%component, error = %err, "failed to dead-letter; retrying");
