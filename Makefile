@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help up down reset test bench soak install build lint fmt status logs screenshots
+.PHONY: help up down reset test bench soak fuzz install build lint fmt status logs screenshots
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -21,6 +21,9 @@ bench: ## measure the lattice next to the native baseline; writes bench/RESULTS.
 
 soak: ## faults at random under load on the cluster for DURATION (60m; FAULT_EVERY=90s); writes bench/SOAK.md
 	@scripts/soak.sh
+
+fuzz: ## schemathesis with every check and a fresh seed against the running API (EXAMPLES=1000, SEED=N)
+	@scripts/fuzz.sh
 
 install: ## install the toolchain and services only (apt, rustup target, nats-server, Tansu)
 	@scripts/install.sh
