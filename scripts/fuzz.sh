@@ -13,4 +13,5 @@ seed="${SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}"
 log "schemathesis: every check, stateful phase, ${EXAMPLES:-1000} examples, seed $seed"
 exec "$VENV_DIR/bin/schemathesis" run "http://$HTTP_ADDR/openapi.json" --url "http://$HTTP_ADDR" \
   --checks all --phases examples,coverage,fuzzing,stateful --max-examples "${EXAMPLES:-1000}" \
-  --seed "$seed" --workers 1 --request-timeout 10 --generation-database none --no-color
+  --seed "$seed" --workers 1 --request-timeout 10 --generation-database none --no-color \
+  --header "traceparent: $UNTRACED_TRACEPARENT"
