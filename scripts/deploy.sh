@@ -24,15 +24,19 @@ for app in json.load(sys.stdin).get("applications", []):
 ' "$APP_NAME" "$1"
 }
 deployed() { [[ "$(app_field status)" == "deployed" ]]; }
-# Healthy: the API answers /healthz with 200; in a cluster, every host's ingress does too (the
+# Where the API answers /healthz: the API's address; in a cluster, every host's ingress too (the
 # front door answers as soon as one host does, while another may still be placing workloads).
+health_urls() {
+  echo "http://$HTTP_ADDR/healthz"
+  if clustered; then
+    local n
+    for ((n = 1; n <= HOSTS; n++)); do echo "http://$(host_ingress "$n")/healthz"; done
+  fi
+}
+# Healthy: every one of them answers 200.
 healthy() {
-  curl -fsS --max-time 2 "http://$HTTP_ADDR/healthz" >/dev/null || return 1
-  clustered || return 0
-  local n
-  for ((n = 1; n <= HOSTS; n++)); do
-    curl -fsS --max-time 2 "http://$(host_ingress "$n")/healthz" >/dev/null || return 1
-  done
+  local url
+  for url in $(health_urls); do curl -fsS --max-time 2 "$url" >/dev/null || return 1; done
 }
 MANIFEST="$(manifest)"
 manifest_version() { sed -n 's/^ *version: *//p' "$ROOT/$MANIFEST" | head -n1; }
@@ -92,16 +96,11 @@ undeploy() {
 cd "$ROOT"
 record="$STATE_DIR/deployed-$(basename "$MANIFEST" .yaml).fingerprint"
 serving() { deployed && healthy; }
-health_urls() {
-  local urls="http://$HTTP_ADDR/healthz" n
-  if clustered; then for ((n = 1; n <= HOSTS; n++)); do urls+=", http://$(host_ingress "$n")/healthz"; done; fi
-  echo "$urls"
-}
 if [[ "$(app_field deployed_version)" == "$(manifest_version)" ]]; then
   if [[ -f "$record" && "$(cat "$record")" == "$(fingerprint)" ]]; then
     # This deployment, perhaps still placing its workloads (a host that just started).
     log "$APP_NAME $(manifest_version) is deployed from these artifacts; waiting for it to serve"
-    if (wait_for "$APP_NAME to be Deployed and $(health_urls) to answer" 60 serving); then
+    if (wait_for "$APP_NAME to be Deployed and $(health_urls | paste -sd " ") to answer" 60 serving); then
       log "$APP_NAME answering on http://$HTTP_ADDR"
       exit 0
     fi
@@ -117,7 +116,7 @@ for attempt in 1 2 3; do
   log "deploying $APP_NAME (wash app deploy $MANIFEST)"
   wash app deploy "$MANIFEST" >/dev/null
   if (wait_for "$APP_NAME to be Deployed" 120 deployed) &&
-    (wait_for "$(health_urls) to answer" 60 healthy); then
+    (wait_for "$(health_urls | paste -sd " ") to answer" 60 healthy); then
     fingerprint >"$record"
     log "$APP_NAME deployed and answering on http://$HTTP_ADDR"
     exit 0

@@ -32,7 +32,7 @@ export LATTICE="${LATTICE:-default}"
 HTTP_ADDR="127.0.0.1:8000"             # the API: the host's ingress, or the cluster's front door
 # A W3C trace context whose sampled flag is off: requests that carry it (health checks and
 # probes, load generators) leave no spans (the hosts sample parent-based). telemetry/blackbox.yml
-# and tests/src/load.rs carry the same value.
+# and tests/src/load.rs (UNTRACED_TRACEPARENT, also used by the conformance test) carry the same value.
 UNTRACED_TRACEPARENT="00-00000000000000000000000000000001-0000000000000001-00"
 # Debian's cluster; another cluster and port only for the fresh-machine tests.
 PG_CLUSTER="${MOVIE_LATTICE_PG_CLUSTER:-main}"

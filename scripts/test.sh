@@ -17,6 +17,8 @@ step_visible "the front door's configuration: haproxy -c" env HOSTS=3 "$ROOT/scr
 results="$STATE_DIR/test-results.log"
 : >"$results"
 run_tests() { "$@" 2>&1 | tee -a "$results"; }
+# cargo_tests ARGS...: the workspace's tests (release, every failure reported), ARGS added.
+cargo_tests() { run_tests cargo test --release --locked --no-fail-fast --manifest-path "$ROOT/Cargo.toml" "$@"; }
 summary() {
   awk '/^test result:/ {passed += $4; failed += $6} END {printf "%d passed, %d failed\n", passed, failed}' "$results"
 }
@@ -26,8 +28,7 @@ summary() {
 # unit tests run here (the providers' and the ingester's run with the rest below).
 mapfile -t native < <(native_packages)
 step_visible "unit tests (lattice binaries)" \
-  run_tests cargo test --release --locked --no-fail-fast --manifest-path "$ROOT/Cargo.toml" \
-  "${native[@]/#/--package=}" --bin=wasmcloud-host --bin=wadm --bin=lattice-streams
+  cargo_tests "${native[@]/#/--package=}" --bin=wasmcloud-host --bin=wadm --bin=lattice-streams
 
 # The lattice shapes under test: the single host (every test but the cluster's), then the
 # clustered lattice of $CLUSTER_HOSTS hosts (every end-to-end test that uses the lattice, the
@@ -68,7 +69,7 @@ shape() {
 failed=0
 shape 1
 step_visible "unit, component and end-to-end tests (one host)" \
-  run_tests cargo test --release --locked --no-fail-fast --manifest-path "$ROOT/Cargo.toml" -- --test-threads=4 --skip clustered_ ||
+  cargo_tests -- --test-threads=4 --skip clustered_ ||
   failed=1
 
 # Against the cluster: the end-to-end tests, but for those that do not use the lattice (a fresh
@@ -80,14 +81,11 @@ mapfile -t lattice_tests < <(cd "$ROOT/tests/tests" && ls ./*.rs | sed 's|^\./||
 # The trace tests first, while the trace store is idle: on 3 hosts the other tests make spans
 # faster than Phoenix ingests them (~60 a second), and a trace would reach it minutes late.
 step_visible "trace and telemetry tests ($CLUSTER_HOSTS hosts, first)" \
-  run_tests cargo test --release --locked --no-fail-fast --manifest-path "$ROOT/Cargo.toml" \
-  --test=telemetry -- --test-threads=4 || failed=1
+  cargo_tests --test=telemetry -- --test-threads=4 || failed=1
 step_visible "end-to-end tests ($CLUSTER_HOSTS hosts)" \
-  run_tests cargo test --release --locked --no-fail-fast --manifest-path "$ROOT/Cargo.toml" \
-  "${lattice_tests[@]/#/--test=}" -- --test-threads=4 || failed=1
+  cargo_tests "${lattice_tests[@]/#/--test=}" -- --test-threads=4 || failed=1
 # Slow: the chaos tests (~6 min) and the soak's short form (~4 min) break the lattice the
 # others use, so they run last, alone, one test at a time.
 step_visible "slow: chaos tests, short soak ($CLUSTER_HOSTS hosts, one at a time)" \
-  run_tests cargo test --release --locked --no-fail-fast --manifest-path "$ROOT/Cargo.toml" \
-  --test=chaos --test=soak -- --test-threads=1 || failed=1
+  cargo_tests --test=chaos --test=soak -- --test-threads=1 || failed=1
 exit "$failed"

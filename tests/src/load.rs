@@ -14,7 +14,7 @@ use tokio::net::{TcpSocket, TcpStream};
 /// An unsampled W3C trace context (scripts/env.sh: UNTRACED_TRACEPARENT): load leaves no spans,
 /// which would otherwise bury the trace store (it ingests some tens of spans a second) and the
 /// traces other tests look for.
-const UNTRACED: &str = "00-00000000000000000000000000000001-0000000000000001-00";
+pub const UNTRACED_TRACEPARENT: &str = "00-00000000000000000000000000000001-0000000000000001-00";
 
 /// What one client saw.
 #[derive(Debug, Default, Clone)]
@@ -77,8 +77,9 @@ async fn read_line(stream: &mut BufReader<TcpStream>) -> anyhow::Result<String> 
 }
 
 async fn exchange(stream: &mut BufReader<TcpStream>, path: &str) -> anyhow::Result<Answer> {
-    let request =
-        format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\ntraceparent: {UNTRACED}\r\n\r\n");
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\ntraceparent: {UNTRACED_TRACEPARENT}\r\n\r\n"
+    );
     stream.get_mut().write_all(request.as_bytes()).await?;
     let status_line = read_line(stream).await?;
     let status = status_line

@@ -6,6 +6,7 @@
 //! valid input, 405 with `Allow` for other methods, ...), then runs stateful sequences that
 //! follow the document's links. A fixed seed, so that CI is repeatable.
 
+use movie_e2e::load::UNTRACED_TRACEPARENT;
 use movie_e2e::{project_root, tool, TestApp, API};
 use serde_json::json;
 
@@ -60,10 +61,10 @@ fn the_running_api_conforms_to_its_openapi_document() {
             "1",
             "--request-timeout",
             "10",
-            // Untraced (scripts/env.sh: UNTRACED_TRACEPARENT): two thousand requests would bury
+            // Untraced: two thousand requests would bury
             // the trace store, and the traces later tests look for.
             "--header",
-            "traceparent: 00-00000000000000000000000000000001-0000000000000001-00",
+            &format!("traceparent: {UNTRACED_TRACEPARENT}"),
             "--generation-database",
             "none",
             "--no-color",
