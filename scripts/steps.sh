@@ -63,9 +63,10 @@ step_progress() {
 
 # step_begin NAME: announce a step with the run's elapsed time.
 step_begin() { printf '\033[1;34m==>\033[0m [%s] %s\n' "$(run_elapsed)" "$1" >&2; }
-# step_end NAME BEGAN RC: record the step's time and outcome for the table.
+# step_end NAME BEGAN RC [LOG]: record the step's time, outcome and log file for the table.
 step_end() {
-  printf '%s\t%s\t%s\n' "$1" "$(($(date +%s) - $2))" "$( (($3 == 0)) && echo ok || echo failed)" >>"$STEP_TIMES"
+  printf '%s\t%s\t%s\t%s\n' "$1" "$(($(date +%s) - $2))" "$( (($3 == 0)) && echo ok || echo failed)" \
+    "${4:-}" >>"$STEP_TIMES"
 }
 
 # step NAME COMMAND...: run COMMAND as one named step.
@@ -86,7 +87,7 @@ step() {
   done
   local rc=0
   wait "$pid" || rc=$?
-  step_end "$name" "$began" "$rc"
+  step_end "$name" "$began" "$rc" "$log"
   ((rc != 0)) || return 0
   {
     printf '\033[1;31merror:\033[0m step "%s" failed after %s (exit %s). Last lines of its output:\n' \
@@ -112,14 +113,22 @@ step_visible() {
 step_table() {
   [[ -s "${STEP_TIMES:-}" && -z "${STEP_TABLE_PRINTED:-}" ]] || return 0
   STEP_TABLE_PRINTED=1
-  local total=$(($(date +%s) - MOVIE_LATTICE_RUN_START)) name took outcome
+  local total=$(($(date +%s) - MOVIE_LATTICE_RUN_START)) name took outcome log
   {
     echo
     echo "  step times (2 lanes may overlap; total is wall-clock)"
-    while IFS=$'\t' read -r name took outcome; do
+    while IFS=$'\t' read -r name took outcome log; do
       printf '    %-56s %8s  %s\n' "$name" "$(clock "$took")" "${outcome/#ok/}"
     done <"$STEP_TIMES"
     printf '    %-56s %8s\n' "total" "$(clock "$total")"
     echo
+    # A failed step's last lines again, at the end where they are seen (a long run's output
+    # is often read from its tail only).
+    while IFS=$'\t' read -r name took outcome log; do
+      [[ "$outcome" == failed && -s "$log" ]] || continue
+      printf '  step "%s" failed; the last lines of %s:\n' "$name" "$log"
+      tail -n 15 "$log" | cut -c1-200 | sed 's/^/    /'
+      echo
+    done <"$STEP_TIMES"
   } >&2
 }
