@@ -148,8 +148,14 @@ fn config_names(file: &std::path::Path) -> anyhow::Result<Vec<String>> {
 /// times in a row: right after a deploy, components that are about to be restarted can still
 /// answer once.
 pub fn wait_until_serving() -> anyhow::Result<()> {
-    eventually("the app to be Deployed", Duration::from_secs(90), || {
+    // On 3 hosts under a loaded machine, placing every instance again was seen to take longer
+    // than 90 s; when it does not come, the failure shows what wadm says of the app.
+    eventually("the app to be Deployed", Duration::from_secs(180), || {
         Ok(app_status()?.as_deref() == Some("deployed"))
+    })
+    .with_context(|| {
+        let status = wash(&["app", "status", APP]).unwrap_or_else(|err| format!("{err:#}"));
+        format!("wash app status {APP}:\n{status}")
     })?;
     let mut healthy_in_a_row = 0;
     eventually(

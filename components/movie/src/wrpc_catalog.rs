@@ -26,13 +26,27 @@ fn service_answer<T>(
     })
 }
 
+/// [`service_answer`] for a call that may run twice with the same outcome (a read, an
+/// upsert): when the call itself failed, it is made once more. A host that is stopping can drop
+/// a call it had already taken; another instance answers the second one.
+fn idempotent_answer<T>(
+    service: &str,
+    mut call: impl FnMut() -> Result<Result<T, ServiceError>, RpcError>,
+) -> Result<T, ServiceError> {
+    match call() {
+        Err(_) => service_answer(service, call()),
+        answer => service_answer(service, answer),
+    }
+}
+
 impl Catalog for WrpcCatalog {
     fn metadata(&self, id: &MetadataId) -> Result<StoredMetadata, ServiceError> {
-        service_answer("metadata", metadata::get(id.as_str()))
+        idempotent_answer("metadata", || metadata::get(id.as_str()))
     }
 
     fn put_metadata(&self, value: Metadata) -> Result<StoredMetadata, ServiceError> {
-        service_answer("metadata", metadata::put(&value.into()))
+        let value = value.into();
+        idempotent_answer("metadata", || metadata::put(&value))
     }
 
     fn create_metadata(&self, value: NewMetadata) -> Result<StoredMetadata, ServiceError> {
@@ -40,17 +54,19 @@ impl Catalog for WrpcCatalog {
     }
 
     fn ping_metadata(&self) -> Result<(), ServiceError> {
-        service_answer("metadata", metadata::ping())
+        idempotent_answer("metadata", metadata::ping)
     }
 
     fn put_rating(&self, value: &Rating) -> Result<(), ServiceError> {
-        let call = rating::put(
-            value.target.record_type.as_str(),
-            value.target.record_id.as_str(),
-            value.user.as_str(),
-            value.value.get(),
-        );
-        service_answer("rating", call)
+        // An upsert of the user's rating: the same rating twice is one rating.
+        idempotent_answer("rating", || {
+            rating::put(
+                value.target.record_type.as_str(),
+                value.target.record_id.as_str(),
+                value.user.as_str(),
+                value.value.get(),
+            )
+        })
     }
 
     fn delete_rating(&self, target: &RatingTarget, user: &UserId) -> Result<(), ServiceError> {
@@ -63,11 +79,12 @@ impl Catalog for WrpcCatalog {
     }
 
     fn aggregate(&self, target: &RatingTarget) -> Result<Option<Aggregate>, ServiceError> {
-        let call = rating::get_aggregate(target.record_type.as_str(), target.record_id.as_str());
-        service_answer("rating", call)
+        idempotent_answer("rating", || {
+            rating::get_aggregate(target.record_type.as_str(), target.record_id.as_str())
+        })
     }
 
     fn ping_rating(&self) -> Result<(), ServiceError> {
-        service_answer("rating", rating::ping())
+        idempotent_answer("rating", rating::ping)
     }
 }
