@@ -20,6 +20,10 @@
 //! - [`subscription`]: one consumer-group member delivering to one component.
 //! - [`delivery`]: what to do after one delivery attempt (retry, dead-letter, commit).
 //! - [`progress`]: per-key order and which offsets may be committed.
+//! - [`ledger`]: each partition's running deliveries and settled offset, shared with the
+//!   rebalance callback.
+//! - [`member`]: the consumer's context: lag, and settling partitions before a rebalance
+//!   takes them.
 //! - [`metrics`]: lag, deliveries, retries, dead-letters and in-flight messages for the
 //!   Prometheus endpoint.
 //! - [`bindings`]: the WIT bindings.
@@ -27,6 +31,8 @@
 pub mod bindings;
 pub mod config;
 pub mod delivery;
+pub mod ledger;
+pub mod member;
 pub mod metrics;
 pub mod progress;
 pub mod provider;

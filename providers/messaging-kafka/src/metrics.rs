@@ -7,7 +7,6 @@
 
 use metrics_endpoint::prometheus::{IntCounterVec, IntGaugeVec, Opts, Registry};
 use metrics_endpoint::register;
-use rdkafka::consumer::ConsumerContext;
 use rdkafka::statistics::Statistics;
 use rdkafka::ClientContext;
 
@@ -156,7 +155,7 @@ impl KafkaMetrics {
     }
 }
 
-/// The consumer's context: hands librdkafka's statistics to the metrics.
+/// Hands librdkafka's statistics to the metrics (part of the consumer's context).
 pub struct LagContext {
     pub metrics: KafkaMetrics,
     pub component: String,
@@ -169,8 +168,6 @@ impl ClientContext for LagContext {
             .record_lag(&self.component, &self.group, &statistics);
     }
 }
-
-impl ConsumerContext for LagContext {}
 
 #[cfg(test)]
 mod tests {

@@ -51,6 +51,12 @@ impl PartitionProgress {
         Some(done_through)
     }
 
+    /// The offset through which every dispatched message is settled, as last reported by
+    /// [`PartitionProgress::settle`]; `None` before the first.
+    pub fn done_through(&self) -> Option<i64> {
+        self.last_reported
+    }
+
     /// How many of this partition's messages are in flight (or stuck undelivered).
     pub fn pending(&self) -> usize {
         self.in_flight.len()

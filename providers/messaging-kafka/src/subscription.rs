@@ -5,9 +5,12 @@
 //! same partition) go one after the other in offset order, and so do a partition's messages
 //! without a key (see [`crate::progress`]). A partition's offset is stored for commit only
 //! through the oldest message not yet handled or dead-lettered; librdkafka commits stored
-//! offsets periodically and the stop path commits them synchronously before leaving the group.
+//! offsets periodically. Before a partition moves to another member (a rebalance), and before
+//! the member leaves the group (the stop path), what was handled is committed synchronously
+//! (see [`crate::ledger`] and [`crate::member`]), so the next owner handles nothing twice.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -21,7 +24,7 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{ClientConfig, Message};
 use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+use tokio::task::{JoinError, JoinHandle};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, field, info, info_span, warn, Instrument as _, Span};
 use wasmcloud_provider_sdk::get_connection;
@@ -30,17 +33,20 @@ use crate::bindings::wasmcloud::messaging::handler::handle_message;
 use crate::bindings::wasmcloud::messaging::types::BrokerMessage;
 use crate::config::{SubscriptionConfig, MAX_EVENT_BYTES};
 use crate::delivery::{next_step, Attempt, Next};
+use crate::ledger::{Ledger, Ticket};
+use crate::member::MemberContext;
 use crate::metrics::{Ended, KafkaMetrics, LagContext, STATISTICS_INTERVAL_MS};
-use crate::progress::{ChainKey, PartitionProgress};
+use crate::progress::ChainKey;
 
 /// Longest a single `handle-message` call may take. The rating component makes one database
 /// call, which its host cuts at the lattice's call bound (500 ms), so a healthy handler answers
 /// well within this; a call that went to an instance that died mid-call is retried after it.
 /// A stop waits at most this long for the deliveries in flight.
-const HANDLER_TIMEOUT: Duration = Duration::from_secs(3);
+pub(crate) const HANDLER_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// The group member's consumer, whose context reports lag to the metrics.
-type GroupConsumer = StreamConsumer<LagContext>;
+/// The group member's consumer, whose context reports lag to the metrics and settles
+/// partitions before a rebalance takes them.
+type GroupConsumer = StreamConsumer<MemberContext>;
 
 /// A running subscription; [`Subscription::stop`] ends it gracefully.
 pub struct Subscription {
@@ -55,10 +61,15 @@ impl Subscription {
         config: SubscriptionConfig,
         metrics: KafkaMetrics,
     ) -> anyhow::Result<Self> {
-        let context = LagContext {
-            metrics: metrics.clone(),
-            component: component.to_string(),
-            group: config.group.clone(),
+        let cancel = CancellationToken::new();
+        let ledger = Arc::new(Ledger::new(cancel.clone()));
+        let context = MemberContext {
+            lag: LagContext {
+                metrics: metrics.clone(),
+                component: component.to_string(),
+                group: config.group.clone(),
+            },
+            ledger: Arc::clone(&ledger),
         };
         let consumer: GroupConsumer = ClientConfig::new()
             .set("bootstrap.servers", &config.hosts)
@@ -83,7 +94,6 @@ impl Subscription {
             kafka_settings::producer(&config.hosts, &format!("movie-lattice-{component}-dlq"))
                 .create()
                 .context("failed to create the dead-letter producer")?;
-        let cancel = CancellationToken::new();
         metrics.subscription_started(component, &config.topics, &config.dlq_topic);
         info!(%component, topics = ?config.topics, group = %config.group, dlq = %config.dlq_topic, "subscription started");
         let task = tokio::spawn(deliver_until_stopped(
@@ -92,6 +102,7 @@ impl Subscription {
             metrics,
             consumer,
             producer,
+            ledger,
             cancel.clone(),
         ));
         Ok(Self { cancel, task })
@@ -114,6 +125,7 @@ async fn deliver_until_stopped(
     metrics: KafkaMetrics,
     consumer: GroupConsumer,
     producer: FutureProducer,
+    ledger: Arc<Ledger>,
     cancel: CancellationToken,
 ) {
     let wrpc = loop {
@@ -131,7 +143,7 @@ async fn deliver_until_stopped(
             }
         }
     };
-    let mut deliveries = Deliveries::default();
+    let mut deliveries = Deliveries::new(ledger);
     loop {
         let message = tokio::select! {
             biased;
@@ -152,7 +164,7 @@ async fn deliver_until_stopped(
                     wrpc: &wrpc,
                     producer: &producer,
                 };
-                deliveries.start(&target, &cancel, message);
+                deliveries.start(&target, message);
             }
             Err(err) => warn!(%component, error = %err, "Kafka consume error"),
         }
@@ -184,22 +196,40 @@ type Settled = Shared<BoxFuture<'static, bool>>;
 struct FinishedDelivery {
     chain: ChainKey,
     sequence: u64,
-    offset: i64,
-    settled: bool,
+    ticket: Ticket,
+    /// The offset its partition is settled through now, when that moved forward.
+    through: Option<i64>,
 }
 
-/// The deliveries of one subscription: running futures, per-key order, per-partition progress.
-#[derive(Default)]
+/// The last delivery started for a key, which the next one of that key waits for.
+struct ChainTail {
+    sequence: u64,
+    generation: u64,
+    settled: Settled,
+}
+
+/// The deliveries of one subscription: running tasks, per-key order, and the ledger of
+/// per-partition progress that the rebalance callback shares.
 struct Deliveries {
-    running: FuturesUnordered<BoxFuture<'static, FinishedDelivery>>,
-    /// The last delivery started for each key, which the next one of that key waits for.
-    chains: HashMap<ChainKey, (u64, Settled)>,
-    partitions: HashMap<(String, i32), PartitionProgress>,
+    running: FuturesUnordered<JoinHandle<FinishedDelivery>>,
+    chains: HashMap<ChainKey, ChainTail>,
+    ledger: Arc<Ledger>,
     sequence: u64,
 }
 
 impl Deliveries {
-    fn start(&mut self, target: &Target<'_>, cancel: &CancellationToken, message: OwnedMessage) {
+    fn new(ledger: Arc<Ledger>) -> Self {
+        Self {
+            running: FuturesUnordered::new(),
+            chains: HashMap::new(),
+            ledger,
+            sequence: 0,
+        }
+    }
+
+    /// Starts delivering `message` in a task of its own, so that deliveries go on while the
+    /// consumer's rebalance callback waits for them.
+    fn start(&mut self, target: &Target<'_>, message: OwnedMessage) {
         self.sequence += 1;
         let sequence = self.sequence;
         let chain = ChainKey {
@@ -207,71 +237,92 @@ impl Deliveries {
             partition: message.partition(),
             key: message.key().map(<[u8]>::to_vec),
         };
-        let offset = message.offset();
-        self.partitions
-            .entry((chain.topic.clone(), chain.partition))
-            .or_default()
-            .dispatch(offset);
-        let previous = self.chains.get(&chain).map(|(_, settled)| settled.clone());
+        let ticket = self
+            .ledger
+            .dispatch((chain.topic.clone(), chain.partition), message.offset());
+        // A key's previous delivery orders this one only within one ownership of the
+        // partition: after a revoke the partition starts over from its committed offset.
+        let previous = self
+            .chains
+            .get(&chain)
+            .filter(|tail| tail.generation == ticket.generation)
+            .map(|tail| tail.settled.clone());
         let (settled_tx, settled_rx) = oneshot::channel::<bool>();
         let settled: Settled = settled_rx
             .map(|result| result.unwrap_or(false))
             .boxed()
             .shared();
-        self.chains.insert(chain.clone(), (sequence, settled));
+        self.chains.insert(
+            chain.clone(),
+            ChainTail {
+                sequence,
+                generation: ticket.generation,
+                settled,
+            },
+        );
 
         let owned = OwnedTarget::from(target);
-        let cancel = cancel.clone();
+        let ledger = Arc::clone(&self.ledger);
         target.metrics.delivery_started(target.component);
-        self.running.push(
-            async move {
-                // Same key: only after the previous message settled, never past one that did not.
-                let ready = match previous {
-                    Some(previous) => previous.await,
-                    None => true,
-                };
-                let outcome = if ready && !cancel.is_cancelled() {
-                    deliver(&owned.borrow(), &message, &cancel).await
-                } else {
-                    Ended::Abandoned
-                };
-                owned
-                    .metrics
-                    .delivery_ended(&owned.component, message.topic(), outcome);
-                let settled = outcome != Ended::Abandoned;
-                let _ = settled_tx.send(settled);
-                FinishedDelivery {
-                    chain,
-                    sequence,
-                    offset,
-                    settled,
-                }
+        self.running.push(tokio::spawn(async move {
+            // Same key: only after the previous message settled, never past one that did not.
+            let ready = match previous {
+                Some(previous) => previous.await,
+                None => true,
+            };
+            let outcome = if ready && !ticket.cancel.is_cancelled() {
+                deliver(&owned.borrow(), &message, &ticket.cancel).await
+            } else {
+                Ended::Abandoned
+            };
+            owned
+                .metrics
+                .delivery_ended(&owned.component, message.topic(), outcome);
+            let settled = outcome != Ended::Abandoned;
+            // Not settled (stopped or revoked first): its offset stays in flight, so nothing
+            // at or after it is committed and the partition's next owner gets it again.
+            let through = ledger.end(&ticket, settled);
+            let _ = settled_tx.send(settled);
+            FinishedDelivery {
+                chain,
+                sequence,
+                ticket,
+                through,
             }
-            .boxed(),
-        );
+        }));
     }
 
-    fn finish(&mut self, component: &str, consumer: &GroupConsumer, done: FinishedDelivery) {
+    fn finish(
+        &mut self,
+        component: &str,
+        consumer: &GroupConsumer,
+        done: Result<FinishedDelivery, JoinError>,
+    ) {
+        let done = match done {
+            Ok(done) => done,
+            Err(err) => {
+                // Its offset was never settled, so it holds the commit below it.
+                error!(%component, error = %err, "delivery task failed");
+                return;
+            }
+        };
         if self
             .chains
             .get(&done.chain)
-            .is_some_and(|(sequence, _)| *sequence == done.sequence)
+            .is_some_and(|tail| tail.sequence == done.sequence)
         {
             self.chains.remove(&done.chain);
         }
-        if !done.settled {
-            // Not handled (stopped first): its offset stays in flight, so nothing at or after
-            // it is committed and the group's next member gets it again.
-            return;
-        }
-        let partition = (done.chain.topic, done.chain.partition);
-        let Some(progress) = self.partitions.get_mut(&partition) else {
+        let Some(through) = done.through else {
             return;
         };
-        if let Some(through) = progress.settle(done.offset) {
-            if let Err(err) = consumer.store_offset(&partition.0, partition.1, through) {
-                error!(%component, error = %err, "failed to store the offset");
-            }
+        // A revoke in between committed this already, and the partition is not ours now.
+        if !self.ledger.is_current(&done.ticket) {
+            return;
+        }
+        let (topic, partition) = &done.ticket.partition;
+        if let Err(err) = consumer.store_offset(topic, *partition, through) {
+            error!(%component, error = %err, "failed to store the offset");
         }
     }
 }
