@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help up down reset test bench soak fuzz install build lint fmt status logs screenshots
+.PHONY: help up down reset test bench soak fuzz install build lint fmt status logs screenshots rotate-db-secret
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -36,6 +36,9 @@ lint: ## cargo fmt --check and clippy -D warnings
 
 status: ## show the processes, Prometheus's targets and alerts, the hosts and the app
 	@scripts/status.sh
+
+rotate-db-secret: ## a new password for the database role: in the secrets backend, in Postgres, then each Postgres provider restarts with it (needs make up)
+	@scripts/secrets.sh rotate
 
 screenshots: ## take the README's pictures of the trace UI and Prometheus (needs make up)
 	@scripts/screenshots.sh

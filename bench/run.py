@@ -31,7 +31,14 @@ LATTICE_URL = "http://127.0.0.1:8000"
 NATIVE_LISTEN = "127.0.0.1:8100"
 NATIVE_URL = f"http://{NATIVE_LISTEN}"
 BROKERS = "127.0.0.1:9092"
-PG = {"PGHOST": "127.0.0.1", "PGUSER": "movie", "PGPASSWORD": "movie"}
+# The application's role connects only over TLS (scripts/postgres-tls.sh); env.sh names the CA.
+PG = {
+    "PGHOST": "127.0.0.1",
+    "PGUSER": "movie",
+    # The role's password: from PGPASSFILE, which scripts/env.sh sets.
+    "PGSSLMODE": "verify-full",
+    "PGSSLROOTCERT": os.environ["MOVIE_LATTICE_PG_CA_FILE"],
+}
 
 MOVIES = 10_000
 RATINGS_PER_MOVIE = 10

@@ -8,9 +8,23 @@ as_postgres() { (cd / && runuser -u postgres -- "$@"); }
 export PGOPTIONS="-c client_min_messages=warning"
 psql_admin() { as_postgres psql -p "$PG_PORT" -v ON_ERROR_STOP=1 -qtAX "$@"; }
 
+# The application's role, with this machine's password for it (made here on the first run).
+# The password goes to psql on standard input, never on a command line.
+if [[ ! -s "$PG_PASSWORD_FILE" ]]; then
+  log "postgres: making a password for role $PG_USER ($PG_PASSWORD_FILE)"
+  save_pg_password "$(new_pg_password)"
+fi
+[[ -s "$PGPASSFILE" ]] || save_pg_password "$(pg_password)"
+app_login() {
+  PGSSLMODE=verify-full PGSSLROOTCERT="$PG_CA_FILE" psql -h 127.0.0.1 -p "$PG_PORT" \
+    -U "$PG_USER" -d postgres -w -qtAX -c "SELECT 1" >/dev/null 2>&1
+}
 if [[ -z "$(psql_admin -c "SELECT 1 FROM pg_roles WHERE rolname = '$PG_USER'")" ]]; then
   log "postgres: creating role $PG_USER"
-  psql_admin -c "CREATE ROLE $PG_USER LOGIN PASSWORD '$PG_PASSWORD'"
+  printf "CREATE ROLE %s LOGIN PASSWORD '%s'\n" "$PG_USER" "$(pg_password)" | psql_admin
+elif ! app_login; then
+  log "postgres: setting role $PG_USER's password to this machine's ($PG_PASSWORD_FILE)"
+  printf "ALTER ROLE %s PASSWORD '%s'\n" "$PG_USER" "$(pg_password)" | psql_admin
 fi
 
 # The telemetry database: Phoenix owns its schema (it migrates it itself), under its own role,
@@ -33,7 +47,7 @@ for db in "${PG_DATABASES[@]}"; do
   dir="$ROOT/migrations/$db"
   [[ -d "$dir" ]] || continue
   app_psql() {
-    PGPASSWORD="$PG_PASSWORD" psql -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER" -d "$db" \
+    PGSSLMODE=verify-full PGSSLROOTCERT="$PG_CA_FILE" psql -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER" -d "$db" \
       -v ON_ERROR_STOP=1 -qtAX "$@"
   }
   app_psql -c "CREATE TABLE IF NOT EXISTS schema_migrations (

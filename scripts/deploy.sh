@@ -41,7 +41,7 @@ healthy() {
 MANIFEST="$(manifest)"
 manifest_version() { sed -n 's/^ *version: *//p' "$ROOT/$MANIFEST" | head -n1; }
 # What the deployed app is made of: the manifest and every artifact it loads from build/.
-fingerprint() { (cd "$ROOT" && sha256sum "$MANIFEST" build/*.wasm build/*.par.gz 2>/dev/null) | sha256sum | cut -d' ' -f1; }
+fingerprint() { (cd "$ROOT" && sha256sum "$MANIFEST" build/*.wasm build/*.par.gz "$PG_CA_FILE" 2>/dev/null) | sha256sum | cut -d' ' -f1; }
 
 if clustered; then
   "$ROOT/scripts/registry.sh" push
@@ -49,6 +49,21 @@ if clustered; then
     "$ROOT/wadm.yaml" "$BUILD_DIR/registry.json" "$HOSTS" "$CLUSTER_MANIFEST"
   log "wrote $MANIFEST for $HOSTS hosts"
 fi
+
+# The configuration the Postgres links name for TLS (wadm.yaml): required, verified against this
+# machine's CA. Put before every deploy; it carries only the CA's certificate, no secret.
+pg_tls_config() {
+  local ca
+  ca="$(cat "$PG_CA_FILE")"
+  # Put only when it differs: a put is a change every host hears of.
+  if ! wash config get "$PG_TLS_CONFIG" -o json 2>/dev/null | CA="$ca" python3 -c '
+import json, os, sys
+config = json.load(sys.stdin)
+sys.exit(0 if config == {"POSTGRES_TLS_REQUIRED": "true", "POSTGRES_TLS_CA": os.environ["CA"]} else 1)
+' 2>/dev/null; then
+    wash config put "$PG_TLS_CONFIG" POSTGRES_TLS_REQUIRED=true POSTGRES_TLS_CA="$ca" >/dev/null
+  fi
+}
 
 # The named configurations wadm makes for the manifest (movie_lattice-<name>).
 app_configs() {
@@ -61,7 +76,9 @@ def configs(node):
         for key, value in node.items():
             if key == "config" and isinstance(value, list):
                 for config in value:
-                    yield f"{prefix}-{config['name'].replace('-', '_')}"
+                    # Without properties it is a configuration made outside wadm, used as is.
+                    if config.get("properties") is not None:
+                        yield f"{prefix}-{config['name'].replace('-', '_')}"
             yield from configs(value)
     elif isinstance(node, list):
         for item in node:
@@ -93,6 +110,9 @@ undeploy() {
   sleep 1
 }
 
+pg_tls_config
+# The database password, as the secret the manifest's Postgres links name.
+"$ROOT/scripts/secrets.sh" store
 cd "$ROOT"
 record="$STATE_DIR/deployed-$(basename "$MANIFEST" .yaml).fingerprint"
 serving() { deployed && healthy; }

@@ -4,7 +4,7 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
 # Reverse start order: the front door, the hosts (each drains: its invocations in flight and
-# its providers' work finish; all at once), wadm, the registry, NATS (every node), the broker.
+# its providers' work finish; all at once), wadm, the secrets backend, the policy service, the registry, NATS (every node), the broker.
 # Whatever the shape, every pid file is visited.
 pid_names() { local f; for f in "$PID_DIR"/$1.pid; do [[ -f "$f" ]] && basename "$f" .pid; done; }
 stop_pid frontdoor
@@ -12,7 +12,7 @@ for name in $(pid_names 'host*'); do
   stop_pid "$name" "$HOST_STOP_S" &
 done
 wait
-for name in wadm registry $(pid_names 'nats*') kafka; do
+for name in wadm secrets policy registry $(pid_names 'nats*') kafka; do
   stop_pid "$name"
 done
 rm -f "$SHAPE_FILE"

@@ -40,8 +40,39 @@ PG_PORT="${MOVIE_LATTICE_PG_PORT:-5432}"
 KAFKA_HOST="127.0.0.1"
 KAFKA_PORT="9092"
 PG_USER="movie"
-PG_PASSWORD="movie"
 PG_DATABASES=(movie_metadata movie_rating)
+# Credentials made on this machine, never in the checkout (0700).
+CREDENTIALS_DIR="$CACHE_DIR/credentials"
+# The password of role $PG_USER: made once per machine (scripts/db.sh), changed only by
+# `make rotate-db-secret`. The Postgres provider gets it from the secrets backend; libpq
+# clients (psql) from $PGPASSFILE; Rust clients (tests, the native baseline) from the file.
+export MOVIE_LATTICE_PG_PASSWORD_FILE="$CREDENTIALS_DIR/postgres/$PG_USER.password"
+PG_PASSWORD_FILE="$MOVIE_LATTICE_PG_PASSWORD_FILE"
+export PGPASSFILE="$CREDENTIALS_DIR/postgres/pgpass"
+# TLS to Postgres (scripts/postgres-tls.sh): the project's CA, made once per machine, and the
+# server certificate it signs; the role $PG_USER may connect over TCP only with TLS. Clients
+# verify the server against the CA (libpq: sslmode=verify-full sslrootcert=$PG_CA_FILE).
+PG_TLS_DIR="$CREDENTIALS_DIR/postgres-tls"
+export MOVIE_LATTICE_PG_CA_FILE="$PG_TLS_DIR/ca.pem"
+PG_CA_FILE="$MOVIE_LATTICE_PG_CA_FILE"
+# The named lattice configuration that gives the Postgres links TLS and the CA (wadm.yaml names
+# it; scripts/deploy.sh puts it before a deploy).
+PG_TLS_CONFIG="postgres-tls"
+# Secrets (scripts/secrets.sh): wasmCloud's NATS KV secrets backend runs on the lattice; the
+# hosts ask it, on $SECRETS_TOPIC.v1alpha1.$SECRETS_BACKEND, for the secrets a link names. Its
+# two keys (xkeys) are made once per machine, in $SECRETS_KEYS_DIR.
+SECRETS_NATS_KV_VERSION="0.2.0"
+SECRETS_TOPIC="wasmcloud.secrets"
+SECRETS_BACKEND="nats-kv"
+SECRETS_KEYS_DIR="$CREDENTIALS_DIR/secrets"
+# Where cargo builds the tools of their own build graph (the secrets backend); the fresh-machine
+# test points it at the real one so that an empty tools folder does not mean a cold compile.
+TOOLS_TARGET_DIR="${MOVIE_LATTICE_TOOLS_TARGET:-$CACHE_DIR/target-tools}"
+PG_PASSWORD_SECRET="movie-db-role"   # the password's key in the backend (wadm.yaml names it)
+# The policy service (lattice/policy): the hosts ask it on $POLICY_TOPIC before they start a
+# component or provider, or first invoke a component; it permits only what the key in
+# $PROJECT_ISSUER_KEY (below) signed: wash signs every component and provider archive with it.
+POLICY_TOPIC="wasmcloud.policy"
 # Telemetry (scripts/telemetry.sh): traces and their logs in a database of their own, under a
 # role of their own; Prometheus, Alertmanager and the exporters beside them.
 TELEMETRY_DB="movie_telemetry"
@@ -68,6 +99,7 @@ export PATH="$CARGO_TOOLS_ROOT/bin:$VENV_DIR/bin:$HOME/.cargo/bin:$PATH"
 # Keep everything the toolchain writes inside project-owned folders.
 export TMPDIR="$STATE_DIR/tmp"
 export WASH_KEYS="$STATE_DIR/keys"
+PROJECT_ISSUER_KEY="$WASH_KEYS/user_account.nk"   # the policy service's trusted issuer (above)
 export WASMCLOUD_NATS_HOST="$NATS_HOST" WASMCLOUD_NATS_PORT="$NATS_PORT"
 export LATTICE_NATS_URL="nats://$NATS_HOST:$NATS_PORT"
 
@@ -92,7 +124,7 @@ provider_packages() { package_names providers; }
 # host, wadm, wash, the providers and the ingester. Cargo resolves features over the packages
 # it is given, so commands that should reuse that build (the lattice binaries' tests) name the
 # same packages.
-native_packages() { printf '%s\n' lattice-host lattice-wadm lattice-streams wash; provider_packages; echo movie-ingester; }
+native_packages() { printf '%s\n' lattice-host lattice-wadm lattice-streams lattice-policy wash; provider_packages; echo movie-ingester; }
 
 # The OTLP/HTTP traces URL the host and its providers export to; empty when tracing is off.
 traces_endpoint() { [[ "$TRACING" == "off" ]] || echo "http://$PHOENIX_ADDR/v1/traces"; }
@@ -107,6 +139,11 @@ spawn() {
   setsid "$@" >>"$LOG_DIR/$name.log" 2>&1 </dev/null &
   echo $! >"$PID_DIR/$name.pid"
 }
+
+# log_offset NAME: the size of logs/NAME.log now; logged_since NAME OFFSET TEXT: whether TEXT
+# was logged after that offset (logs are appended across restarts).
+log_offset() { stat -c %s "$LOG_DIR/$1.log" 2>/dev/null || echo 0; }
+logged_since() { tail -c "+$(($2 + 1))" "$LOG_DIR/$1.log" 2>/dev/null | grep -qF -- "$3"; }
 
 # stop_pid NAME [SECONDS]: TERM the process `spawn NAME` started, KILL it after SECONDS (10).
 stop_pid() {
@@ -211,3 +248,20 @@ host_ingress() { if clustered; then echo "127.0.0.1:$((8000 + $1))"; else echo "
 host_admin() { echo "127.0.0.1:$((8100 + $1))"; }          # /livez, /readyz
 host_drain_agent() { echo "127.0.0.1:$((8200 + $1))"; }    # the front door's agent check
 host_metrics_port() { echo $((HOST_METRICS_BASE_PORT + 10 * ($1 - 1))); }
+
+# pg_password: the password of role $PG_USER (made by scripts/db.sh). Never printed by a script.
+pg_password() { cat "$PG_PASSWORD_FILE"; }
+# new_pg_password: a fresh random password (48 hex digits).
+new_pg_password() { openssl rand -hex 24; }
+# save_pg_password PASSWORD: keeps PASSWORD as role $PG_USER's, in its file and in $PGPASSFILE
+# (both 0600, replaced whole).
+save_pg_password() {
+  install -d -m 0700 "$CREDENTIALS_DIR" "$(dirname "$PG_PASSWORD_FILE")"
+  (
+    umask 077
+    printf '%s\n' "$1" >"$PG_PASSWORD_FILE.new"
+    mv "$PG_PASSWORD_FILE.new" "$PG_PASSWORD_FILE"
+    printf '%s\n' "127.0.0.1:*:*:$PG_USER:$1" "localhost:*:*:$PG_USER:$1" >"$PGPASSFILE.new"
+    mv "$PGPASSFILE.new" "$PGPASSFILE"
+  )
+}

@@ -99,6 +99,18 @@ install_tansu() {
   echo "$revision" >"$installed"
 }
 
+# --- wasmCloud's NATS KV secrets backend (published crate, its own lock file) ----------------
+# A build graph of its own too (async-nats 0.39, wascap), so a target directory of its own, and
+# it compiles in Tansu's lane.
+install_secrets_backend() {
+  local bin="$CARGO_TOOLS_ROOT/bin/secrets-nats-kv"
+  [[ -x "$bin" && "$("$bin" --version 2>/dev/null)" == "secrets-nats-kv $SECRETS_NATS_KV_VERSION" ]] && return 0
+  step "cargo install secrets-nats-kv $SECRETS_NATS_KV_VERSION (the lattice's secrets backend)" \
+    env CARGO_TARGET_DIR="$TOOLS_TARGET_DIR" \
+    nice -n 10 cargo install --locked --quiet secrets-nats-kv --version "$SECRETS_NATS_KV_VERSION" \
+    --root "$CARGO_TOOLS_ROOT" --bin secrets-nats-kv
+}
+
 # --- schemathesis checks the running API against its OpenAPI document (tests only) -----------
 install_test_tools() {
   "$VENV_DIR/bin/schemathesis" --version 2>/dev/null | grep -q "${SCHEMATHESIS_PIP#*==}" && return 0
@@ -106,7 +118,7 @@ install_test_tools() {
 }
 
 parts=("$@")
-((${#parts[@]})) || parts=(system wasm-target nats-server pyyaml phoenix patched-crates tansu)
+((${#parts[@]})) || parts=(system wasm-target nats-server pyyaml phoenix patched-crates tansu secrets-backend)
 for part in "${parts[@]}"; do
   case "$part" in
     system) install_system ;;
@@ -116,7 +128,8 @@ for part in "${parts[@]}"; do
     phoenix) install_phoenix ;;
     patched-crates) install_patched_crates ;;
     tansu) install_tansu ;;
+    secrets-backend) install_secrets_backend ;;
     test-tools) install_test_tools ;;
-    *) die "install.sh: unknown part '$part' (system wasm-target nats-server pyyaml phoenix patched-crates tansu test-tools)" ;;
+    *) die "install.sh: unknown part '$part' (system wasm-target nats-server pyyaml phoenix patched-crates tansu secrets-backend test-tools)" ;;
   esac
 done

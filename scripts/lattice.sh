@@ -112,6 +112,19 @@ if clustered; then
   "$ROOT/scripts/registry.sh" start
 fi
 
+# --- The secrets backend (before any host: a provider's links name their secrets) -----------
+"$ROOT/scripts/secrets.sh" start
+
+# --- The policy service (before any host: a host denies what it gets no answer for) -----------
+if ! running policy; then
+  [[ -s "$PROJECT_ISSUER_KEY" ]] || die "no signing key $PROJECT_ISSUER_KEY yet (make build signs with it)"
+  policy_log="$(log_offset policy)"
+  spawn policy "$BIN/lattice-policy" --nats "nats://$NATS_HOST:$NATS_PORT" --topic "$POLICY_TOPIC" \
+    --issuer-key-file "$PROJECT_ISSUER_KEY"
+  policy_ready() { running policy && logged_since policy "$policy_log" "answering policy requests"; }
+  wait_for "the policy service" 30 policy_ready
+fi
+
 # --- wadm -----------------------------------------------------------------------------------
 if ! running wadm; then
   WADM_CLEANUP_INTERVAL="$WADM_CLEANUP_S" spawn wadm "$BIN/wadm" --nats-server "$NATS_HOST:$NATS_PORT"
@@ -147,6 +160,8 @@ start_host() {
   WASMCLOUD_STRUCTURED_LOGGING_ENABLED=true \
   WASMCLOUD_HTTP_ADMIN="$(host_admin "$i")" \
   WASMCLOUD_RPC_TIMEOUT_MS="$CALL_TIMEOUT_MS" \
+  WASMCLOUD_SECRETS_TOPIC="$SECRETS_TOPIC" \
+  WASMCLOUD_POLICY_TOPIC="$POLICY_TOPIC" \
   WASMCLOUD_HEARTBEAT_INTERVAL="$HEARTBEAT_INTERVAL_S" \
   WASMCLOUD_DRAIN_AGENT="$(host_drain_agent "$i")" \
   WASMCLOUD_DRAIN_GRACE_MS="$(if clustered; then echo "$DRAIN_GRACE_MS"; else echo 0; fi)" \
@@ -164,14 +179,16 @@ if clustered; then
   # On a new cluster, the host and wadm have just made their buckets and streams, with one
   # replica. Each must be on every NATS node before the lattice relies on it. Raising them in
   # place under running clients was seen to stop wadm's event stream (it sources from the
-  # hosts'), so wadm and the first host stop, lattice-streams makes the streams anew on every
-  # node (see its replicate), and they start again on them.
+  # hosts'), so wadm, the secrets backend and the first host stop, lattice-streams makes the
+  # streams anew on every node (see its replicate), and they start again on them.
   streams=("$BIN/lattice-streams" --nats "nats://$NATS_HOST:$NATS_PORT" --lattice "$LATTICE")
   if ! "${streams[@]}" check --replicas "$NATS_NODES" --timeout-s 60 >&2; then
-    log "moving the lattice's streams to $NATS_NODES replicas (wadm and host-1 stop meanwhile)"
+    log "moving the lattice's streams to $NATS_NODES replicas (wadm, secrets and host-1 stop meanwhile)"
     stop_pid host-1 "$HOST_STOP_S"
     stop_pid wadm
+    stop_pid secrets
     "${streams[@]}" replicate --replicas "$NATS_NODES" --timeout-s 60 >&2
+    "$ROOT/scripts/secrets.sh" start
     WADM_CLEANUP_INTERVAL="$WADM_CLEANUP_S" spawn wadm "$BIN/wadm" --nats-server "$NATS_HOST:$NATS_PORT"
   fi
   for name in $(host_names); do start_host "$name"; done

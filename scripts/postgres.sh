@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Starts Debian's Postgres cluster if it is not running, then makes sure the role, the
-# databases and their migrations are in place (scripts/db.sh). Idempotent.
+# Starts Debian's Postgres cluster if it is not running, then makes sure it serves TLS with the
+# project's certificate (scripts/postgres-tls.sh) and that the role, the databases and their
+# migrations are in place (scripts/db.sh). Idempotent.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
@@ -18,4 +19,5 @@ if ! pg_online; then
   touch "$PID_DIR/postgres.started"
 fi
 wait_for "postgres on :$PG_PORT" 30 tcp_open 127.0.0.1 "$PG_PORT"
+"$ROOT/scripts/postgres-tls.sh"
 "$ROOT/scripts/db.sh"

@@ -8,12 +8,12 @@ source "$(dirname "$0")/env.sh"
 source "$ROOT/scripts/steps.sh"
 
 "$ROOT/scripts/install.sh" system wasm-target nats-server pyyaml phoenix patched-crates
-# The second lane (install.sh only checks when Tansu is there already). A session of its own,
+# The second lane (install.sh only checks when Tansu and the secrets backend are there already). A session of its own,
 # so that it can be stopped as a whole. The kernel schedules each session as one group
 # (autogroup), where `nice` alone does not reach across groups: lower the whole group's
 # priority, so that the main lane keeps the cores it can use.
 setsid bash -c 'echo 10 >/proc/self/autogroup 2>/dev/null; exec "$@"' lane \
-  "$ROOT/scripts/install.sh" tansu &
+  "$ROOT/scripts/install.sh" tansu secrets-backend &
 tansu_pid=$!
 # Should the main lane fail, stop the second one too (cargo keeps what it compiled).
 on_exit 'if [[ -n "$tansu_pid" ]]; then kill -TERM -- "-$tansu_pid" 2>/dev/null; wait "$tansu_pid"; fi'

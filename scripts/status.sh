@@ -8,9 +8,9 @@ source "$(dirname "$0")/env.sh"
 expected=(kafka)
 if clustered; then
   for ((i = 1; i <= NATS_NODES; i++)); do expected+=("nats-$i"); done
-  expected+=(registry wadm $(host_names) frontdoor)
+  expected+=(registry secrets policy wadm $(host_names) frontdoor)
 else
-  expected+=(nats wadm host-1)
+  expected+=(nats secrets policy wadm host-1)
 fi
 others=()
 for pidfile in "$PID_DIR"/nats*.pid "$PID_DIR"/host*.pid "$PID_DIR"/registry.pid "$PID_DIR"/frontdoor.pid; do

@@ -13,6 +13,9 @@
 #   telemetry.sh start    start what is not running (does not wait for Phoenix)
 #   telemetry.sh wait     wait until every part answers
 #   telemetry.sh stop     stop them all
+#   telemetry.sh reconnect-exporters
+#                         restart the exporters of the application's databases (they connect
+#                         with role movie's password, which `make rotate-db-secret` changes)
 #   telemetry.sh status   one line per part
 #   telemetry.sh urls     where to look
 set -euo pipefail
@@ -40,9 +43,13 @@ start() {
   for entry in "${PG_EXPORTERS[@]}"; do
     db="${entry%%:*}" port="${entry##*:}"
     running "pg-exporter-$db" && continue
-    local user="$PG_USER" password="$PG_PASSWORD"
-    [[ "$db" == "$TELEMETRY_DB" ]] && user="$TELEMETRY_USER" password="$TELEMETRY_PASSWORD"
-    DATA_SOURCE_NAME="postgresql://$user:$password@127.0.0.1:$PG_PORT/$db?sslmode=disable" \
+    local user="$PG_USER" password
+    if [[ "$db" == "$TELEMETRY_DB" ]]; then
+      user="$TELEMETRY_USER" password="$TELEMETRY_PASSWORD"
+    else
+      password="$(pg_password)"
+    fi
+    DATA_SOURCE_NAME="postgresql://$user:$password@127.0.0.1:$PG_PORT/$db?sslmode=verify-full&sslrootcert=$PG_CA_FILE" \
       spawn "pg-exporter-$db" prometheus-postgres-exporter \
       --web.listen-address="127.0.0.1:$port" --disable-settings-metrics
   done
@@ -127,6 +134,10 @@ case "${1:-}" in
   start) start ;;
   wait) wait_ready ;;
   stop) stop ;;
+  reconnect-exporters)
+    for db in "${PG_DATABASES[@]}"; do stop_pid "pg-exporter-$db"; done
+    start
+    ;;
   status) status ;;
   urls) urls ;;
   *) die "usage: telemetry.sh start|wait|stop|status|urls" ;;

@@ -28,7 +28,7 @@ summary() {
 # unit tests run here (the providers' and the ingester's run with the rest below).
 mapfile -t native < <(native_packages)
 step_visible "unit tests (lattice binaries)" \
-  cargo_tests "${native[@]/#/--package=}" --bin=wasmcloud-host --bin=wadm --bin=lattice-streams
+  cargo_tests "${native[@]/#/--package=}" --bin=wasmcloud-host --bin=wadm --bin=lattice-streams --bin=lattice-policy
 
 # The lattice shapes under test: the single host (every test but the cluster's), then the
 # clustered lattice of $CLUSTER_HOSTS hosts (every end-to-end test that uses the lattice, the

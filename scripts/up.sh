@@ -7,9 +7,9 @@ source "$ROOT/scripts/steps.sh"
 
 "$ROOT/scripts/setup.sh"
 if clustered; then
-  step "start the lattice: $HOSTS hosts, 3 NATS nodes, registry, front door (and postgres, telemetry, tansu, wadm)" "$ROOT/scripts/lattice.sh"
+  step "start the lattice: $HOSTS hosts, 3 NATS nodes, registry, front door (and postgres, telemetry, tansu, secrets, policy, wadm)" "$ROOT/scripts/lattice.sh"
 else
-  step "start the lattice (postgres, telemetry, tansu, nats, wadm, host)" "$ROOT/scripts/lattice.sh"
+  step "start the lattice (postgres, telemetry, tansu, nats, secrets, policy, wadm, host)" "$ROOT/scripts/lattice.sh"
 fi
 step "deploy $(manifest) and wait for the API" "$ROOT/scripts/deploy.sh"
 step "wait for the telemetry stack" "$ROOT/scripts/telemetry.sh" wait

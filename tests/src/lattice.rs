@@ -115,7 +115,13 @@ fn config_names(file: &std::path::Path) -> anyhow::Result<Vec<String>> {
             serde_yaml_ng::Value::Mapping(map) => {
                 for (key, value) in map {
                     if key.as_str() == Some("config") {
-                        for config in value.as_sequence().into_iter().flatten() {
+                        // One without properties is made outside wadm and used as is.
+                        let managed = value
+                            .as_sequence()
+                            .into_iter()
+                            .flatten()
+                            .filter(|config| config.get("properties").is_some());
+                        for config in managed {
                             if let Some(name) = config["name"].as_str() {
                                 names.push(format!("{prefix}-{}", name.replace('-', "_")));
                             }

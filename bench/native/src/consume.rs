@@ -53,9 +53,11 @@ pub struct Args {
     #[arg(
         long,
         env = "MOVIE_NATIVE_RATING_DB",
-        default_value = "postgres://movie:movie@127.0.0.1:5432/movie_rating"
+        default_value = "postgres://movie@127.0.0.1:5432/movie_rating"
     )]
     rating_db: String,
+    #[command(flatten)]
+    pg: crate::PgAccess,
     /// Most messages applied in one transaction.
     #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..))]
     batch_size: u32,
@@ -70,7 +72,7 @@ struct Totals {
 }
 
 pub async fn consume(args: Args) -> anyhow::Result<()> {
-    let pool = crate::pool(&args.rating_db, 1).context("rating database")?;
+    let pool = crate::pool(&args.rating_db, 1, &args.pg).context("rating database")?;
     let consumer: StreamConsumer = ClientConfig::new()
         .set("bootstrap.servers", &args.brokers)
         .set("group.id", &args.group)

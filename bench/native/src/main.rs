@@ -61,20 +61,44 @@ fn init_logging() {
 /// counts as unreachable.
 const CONNECTION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// A pool of at most `size` connections to `url` (`postgres://user:pass@host:port/db`). It
-/// connects lazily, so a database that is down at start is picked up once it is back.
-fn pool(url: &str, size: usize) -> anyhow::Result<Pool> {
-    let config: tokio_postgres::Config = url
+/// How the baseline reaches Postgres beyond its URLs: as the lattice's Postgres provider does,
+/// with TLS verified against the project's CA and the role's password from its file.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PgAccess {
+    /// The CA file the database's certificate must lead to: connect with TLS (verify-full).
+    #[arg(long, env = "MOVIE_LATTICE_PG_CA_FILE")]
+    pg_ca_file: Option<std::path::PathBuf>,
+    /// A file holding the role's password (when the URLs carry none).
+    #[arg(long, env = "MOVIE_LATTICE_PG_PASSWORD_FILE")]
+    pg_password_file: Option<std::path::PathBuf>,
+}
+
+/// A pool of at most `size` connections to `url` (`postgres://user@host:port/db`), reached as
+/// `access` says. It connects lazily, so a database that is down at start is picked up once it
+/// is back.
+fn pool(url: &str, size: usize, access: &PgAccess) -> anyhow::Result<Pool> {
+    let mut config: tokio_postgres::Config = url
         .parse()
         .with_context(|| format!("invalid database URL {url:?}"))?;
-    let manager = Manager::from_config(
-        config,
-        tokio_postgres::NoTls,
-        ManagerConfig {
-            // As the sqldb-postgres provider: a closed connection is replaced on checkout.
-            recycling_method: RecyclingMethod::Fast,
-        },
-    );
+    if let Some(path) = &access.pg_password_file {
+        let password = std::fs::read_to_string(path)
+            .with_context(|| format!("the password file {}", path.display()))?;
+        config.password(password.trim());
+    }
+    // As the sqldb-postgres provider: a closed connection is replaced on checkout.
+    let manager_config = ManagerConfig {
+        recycling_method: RecyclingMethod::Fast,
+    };
+    let manager = match &access.pg_ca_file {
+        Some(path) => {
+            let connector = postgres_tls::TrustedCas::from_file(path)
+                .and_then(|cas| cas.connector())
+                .context("the Postgres CA")?;
+            config.ssl_mode(tokio_postgres::config::SslMode::Require);
+            Manager::from_config(config, connector, manager_config)
+        }
+        None => Manager::from_config(config, tokio_postgres::NoTls, manager_config),
+    };
     Pool::builder(manager)
         .max_size(size)
         .wait_timeout(Some(CONNECTION_TIMEOUT))

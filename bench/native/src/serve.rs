@@ -35,16 +35,18 @@ pub struct Args {
     #[arg(
         long,
         env = "MOVIE_NATIVE_METADATA_DB",
-        default_value = "postgres://movie:movie@127.0.0.1:5432/movie_metadata"
+        default_value = "postgres://movie@127.0.0.1:5432/movie_metadata"
     )]
     metadata_db: String,
     /// The rating database.
     #[arg(
         long,
         env = "MOVIE_NATIVE_RATING_DB",
-        default_value = "postgres://movie:movie@127.0.0.1:5432/movie_rating"
+        default_value = "postgres://movie@127.0.0.1:5432/movie_rating"
     )]
     rating_db: String,
+    #[command(flatten)]
+    pg: crate::PgAccess,
     /// Connections in each of the two pools.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..))]
     pool_size: u16,
@@ -59,8 +61,8 @@ struct Pools {
 pub async fn serve(args: Args) -> anyhow::Result<()> {
     let size = usize::from(args.pool_size);
     let pools = Pools {
-        metadata: crate::pool(&args.metadata_db, size).context("metadata database")?,
-        rating: crate::pool(&args.rating_db, size).context("rating database")?,
+        metadata: crate::pool(&args.metadata_db, size, &args.pg).context("metadata database")?,
+        rating: crate::pool(&args.rating_db, size, &args.pg).context("rating database")?,
     };
     let app = Router::new()
         .route("/movie", get(movie))

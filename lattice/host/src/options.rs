@@ -13,6 +13,7 @@ use telemetry::{Sampling, TraceExport};
 use wasmcloud_core::logging::Level as HostLogLevel;
 use wasmcloud_core::OtelConfig;
 use wasmcloud_host::url::Url;
+use wasmcloud_host::wasmbus::host_config::PolicyService;
 use wasmcloud_host::wasmbus::{Features, HostConfig};
 use wasmcloud_host::OciConfig;
 
@@ -93,6 +94,27 @@ pub struct Options {
     /// Seconds between host heartbeats (the library's default when absent).
     #[arg(long, env = "WASMCLOUD_HEARTBEAT_INTERVAL")]
     pub heartbeat_interval_s: Option<u64>,
+
+    /// Subject prefix of the lattice's secrets backends (e.g. `wasmcloud.secrets`): a link or a
+    /// component that names secrets gets them from the backend its policy names, on
+    /// `<prefix>.v1alpha1.<backend>`. Secrets are off when absent.
+    #[arg(long = "secrets-topic", env = "WASMCLOUD_SECRETS_TOPIC")]
+    pub secrets_topic: Option<String>,
+
+    /// Subject of the lattice's policy service: before starting a component or a provider, and
+    /// before a component's first invocation of each function, the host asks it, and goes on
+    /// only with its permit (no answer within `--policy-timeout-ms` is a denial). Off (every
+    /// request permitted) when absent.
+    #[arg(long = "policy-topic", env = "WASMCLOUD_POLICY_TOPIC")]
+    pub policy_topic: Option<String>,
+
+    /// How long the host waits for the policy service's answer, in milliseconds.
+    #[arg(
+        long = "policy-timeout-ms",
+        env = "WASMCLOUD_POLICY_TIMEOUT_MS",
+        default_value_t = 1000
+    )]
+    pub policy_timeout_ms: u64,
 
     /// Address of the host's HTTP admin endpoint (`/livez`, `/readyz`), off when absent.
     #[arg(long, env = "WASMCLOUD_HTTP_ADMIN")]
@@ -286,6 +308,22 @@ impl Options {
             heartbeat_interval: self.heartbeat_interval_s.map(Duration::from_secs),
             experimental_features,
             http_admin: self.http_admin,
+            secrets_topic_prefix: self
+                .secrets_topic
+                .as_deref()
+                .map(str::trim)
+                .filter(|topic| !topic.is_empty())
+                .map(String::from),
+            policy_service_config: PolicyService {
+                policy_topic: self
+                    .policy_topic
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|topic| !topic.is_empty())
+                    .map(String::from),
+                policy_changes_topic: None,
+                policy_timeout_ms: Some(Duration::from_millis(self.policy_timeout_ms)),
+            },
             otel_config: self.provider_otel_config()?,
             oci_opts: OciConfig {
                 allowed_insecure: self
@@ -346,6 +384,40 @@ mod tests {
         assert!(config.allow_file_load);
         assert!(!config.otel_config.enable_observability);
         assert!(config.oci_opts.allowed_insecure.is_empty());
+    }
+
+    #[test]
+    fn secrets_and_policy_are_off_unless_named() {
+        let off = Options::try_parse_from(["wasmcloud-host", "--secrets-topic", " "])
+            .expect("valid options")
+            .host_config()
+            .expect("valid config");
+        assert_eq!(off.secrets_topic_prefix, None);
+        assert_eq!(off.policy_service_config.policy_topic, None);
+        let on = Options::try_parse_from([
+            "wasmcloud-host",
+            "--secrets-topic",
+            "wasmcloud.secrets",
+            "--policy-topic",
+            "wasmcloud.policy",
+            "--policy-timeout-ms",
+            "250",
+        ])
+        .expect("valid options")
+        .host_config()
+        .expect("valid config");
+        assert_eq!(
+            on.secrets_topic_prefix.as_deref(),
+            Some("wasmcloud.secrets")
+        );
+        assert_eq!(
+            on.policy_service_config.policy_topic.as_deref(),
+            Some("wasmcloud.policy")
+        );
+        assert_eq!(
+            on.policy_service_config.policy_timeout_ms,
+            Some(Duration::from_millis(250))
+        );
     }
 
     #[test]

@@ -65,8 +65,8 @@ enum Command {
     Show,
 }
 
-/// The streams the lattice cannot lose: the host's buckets (links and config, per lattice) and
-/// wadm's buckets and streams (apps, state, commands, events).
+/// The streams the lattice cannot lose: the host's buckets (links and config, per lattice),
+/// wadm's buckets and streams (apps, state, commands, events) and the secrets backend's.
 fn lattice_streams(lattice: &str) -> BTreeSet<String> {
     let mut names: BTreeSet<String> = [
         "KV_wadm_state",
@@ -77,6 +77,11 @@ fn lattice_streams(lattice: &str) -> BTreeSet<String> {
         "wadm_status",
         "wadm_notify",
         "wasmbus_events",
+        // The secrets backend's (scripts/secrets.sh): the sealed secrets, which identity may
+        // read which, and the lock that orders writes to that mapping.
+        "KV_WASMCLOUD_SECRETS",
+        "KV_SECRETS_nats-kv_state",
+        "SECRETS_nats-kv_state_lock",
     ]
     .into_iter()
     .map(String::from)
@@ -193,9 +198,14 @@ async fn raise_consumers(
     Ok(())
 }
 
-/// Streams whose messages the lattice cannot make again: wadm's deployed apps. The others hold
-/// what the hosts and wadm write again as they run (links, config, host state, events).
-const KEEP_MESSAGES: &[&str] = &["KV_wadm_manifests"];
+/// Streams whose messages the lattice cannot make again: wadm's deployed apps, the secrets and
+/// who may read them. The others hold what the hosts and wadm write again as they run (links,
+/// config, host state, events).
+const KEEP_MESSAGES: &[&str] = &[
+    "KV_wadm_manifests",
+    "KV_WASMCLOUD_SECRETS",
+    "KV_SECRETS_nats-kv_state",
+];
 
 /// Puts every stream below `replicas` on that many. Raising a stream's replicas in place was
 /// seen to stop the streams that source from it (wadm's event stream): so each is made anew
@@ -410,7 +420,19 @@ mod tests {
         assert!(names.contains("KV_LATTICEDATA_prod"));
         assert!(names.contains("KV_CONFIGDATA_prod"));
         assert!(names.contains("KV_wadm_manifests"));
-        assert_eq!(names.len(), 10);
+        assert!(names.contains("KV_WASMCLOUD_SECRETS"));
+        assert_eq!(names.len(), 13);
+    }
+
+    #[test]
+    fn what_cannot_be_made_again_is_kept() {
+        let names = lattice_streams("default");
+        for kept in KEEP_MESSAGES {
+            assert!(
+                names.contains(*kept),
+                "{kept} is one of the lattice's streams"
+            );
+        }
     }
 
     #[test]

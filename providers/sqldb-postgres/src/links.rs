@@ -11,7 +11,6 @@ use tracing::{info, warn};
 use crate::config::{self, ConfigError, ConnectionConfig};
 use crate::statement::StatementError;
 
-/// A linked component's pool, or why its link was refused.
 /// A linked component's pool, and the database it connects to.
 #[derive(Clone)]
 pub struct LinkPool {
@@ -65,14 +64,20 @@ impl Links {
         source_id: &str,
         config: &ConnectionConfig,
     ) -> Result<Pool, ConfigError> {
-        let manager = Manager::from_config(
-            config.pg_config(),
-            tokio_postgres::NoTls,
-            ManagerConfig {
-                // Fast: a connection whose socket closed is dropped and replaced on checkout.
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
+        let manager_config = ManagerConfig {
+            // Fast: a connection whose socket closed is dropped and replaced on checkout.
+            recycling_method: RecyclingMethod::Fast,
+        };
+        let manager = match &config.tls {
+            Some(cas) => {
+                let connector = cas.connector().map_err(|err| ConfigError::Invalid {
+                    key: config::TLS_CA,
+                    problem: err.to_string(),
+                })?;
+                Manager::from_config(config.pg_config(), connector, manager_config)
+            }
+            None => Manager::from_config(config.pg_config(), tokio_postgres::NoTls, manager_config),
+        };
         let pool = Pool::builder(manager)
             .max_size(config.pool_size)
             .wait_timeout(Some(config.statement_timeout))
@@ -83,24 +88,16 @@ impl Links {
                 key: config::POOL_SIZE,
                 problem: err.to_string(),
             })?;
-        // Wrong credentials or a missing database are configuration errors: refuse the link.
-        // An unreachable server is not: the pool connects once it is back.
+        // Wrong credentials, a missing database or a TLS mismatch are configuration errors:
+        // refuse the link. An unreachable server is not: the pool connects once it is back.
         match pool.get().await {
             Ok(_) => info!(component = source_id, ?config, "link ready"),
-            Err(deadpool_postgres::PoolError::Backend(err)) if err.as_db_error().is_some() => {
-                let db = err
-                    .as_db_error()
-                    .map(|db| (db.code().code().to_string(), db.message().to_string()));
-                let (code, message) = db.unwrap_or_default();
-                let key = match code.as_str() {
-                    "3D000" => config::DATABASE,
-                    "28P01" | "28000" => config::PASSWORD,
-                    _ => config::USERNAME,
-                };
-                return Err(ConfigError::Invalid {
-                    key,
-                    problem: format!("{message} (SQLSTATE {code})"),
-                });
+            Err(deadpool_postgres::PoolError::Backend(err)) => {
+                if let Some(refusal) = refusal(&err, config) {
+                    return Err(refusal);
+                }
+                warn!(component = source_id, ?config, error = %err,
+                    "database not reachable yet; the link is kept and connects on first use");
             }
             Err(err) => warn!(component = source_id, ?config, error = %err,
                 "database not reachable yet; the link is kept and connects on first use"),
@@ -108,7 +105,6 @@ impl Links {
         Ok(pool)
     }
 
-    /// Forgets a component's link and closes its pool.
     /// Closes and forgets a component's pool; the database it used, if it had one.
     pub async fn remove(&self, source_id: &str) -> Option<Arc<str>> {
         match self.0.write().await.remove(source_id) {
@@ -141,4 +137,52 @@ impl Links {
             ))),
         }
     }
+}
+
+/// The configuration error a failed first connection means, naming the key to change; `None`
+/// when the failure is not the configuration's (the server is down or unreachable).
+fn refusal(err: &tokio_postgres::Error, config: &ConnectionConfig) -> Option<ConfigError> {
+    if let Some(db) = err.as_db_error() {
+        let code = db.code().code();
+        let message = db.message();
+        let key = match code {
+            "3D000" => config::DATABASE,
+            // pg_hba: a `hostssl` rule and no plain one for this role (Postgres says "no
+            // encryption" for a plain connection it has no rule for).
+            "28000" if config.tls.is_none() && message.contains("no encryption") => {
+                return Some(ConfigError::Invalid {
+                    key: config::TLS_REQUIRED,
+                    problem: format!(
+                        "the server refused a plain connection ({message}, SQLSTATE {code}); \
+                         it accepts this role only over TLS: set {}=true and {}",
+                        config::TLS_REQUIRED,
+                        config::TLS_CA
+                    ),
+                });
+            }
+            "28P01" | "28000" => config::PASSWORD,
+            _ => config::USERNAME,
+        };
+        return Some(ConfigError::Invalid {
+            key,
+            problem: format!("{message} (SQLSTATE {code})"),
+        });
+    }
+    let reason = postgres_tls::tls_failure(err)?;
+    let key = if reason.contains("does not support TLS") {
+        config::TLS_REQUIRED
+    } else {
+        config::TLS_CA
+    };
+    Some(ConfigError::Invalid {
+        key,
+        problem: format!(
+            "TLS with {}:{} failed: {reason} (the server's certificate must lead to a CA in {} \
+             or {} and name the host connected to)",
+            config.host,
+            config.port,
+            config::TLS_CA,
+            config::TLS_CA_FILE
+        ),
+    })
 }

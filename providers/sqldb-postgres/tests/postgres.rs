@@ -18,12 +18,24 @@ use sqldb_postgres::{PostgresProvider, StatementError};
 
 const COMPONENT: &str = "test-component";
 
+/// A link as the application's: TLS, verified against the project's CA.
 fn link_config(database: &str) -> HashMap<String, String> {
+    let mut link = plain_link_config(database);
+    link.insert(config::TLS_REQUIRED.into(), "true".into());
+    link.insert(
+        config::TLS_CA_FILE.into(),
+        ensure_postgres().ca_file.clone(),
+    );
+    link
+}
+
+/// A link without TLS settings.
+fn plain_link_config(database: &str) -> HashMap<String, String> {
     [
         (config::HOST, "127.0.0.1"),
         (config::PORT, "5432"),
         (config::USERNAME, "movie"),
-        (config::PASSWORD, "movie"),
+        (config::PASSWORD, ensure_postgres().password.as_str()),
         (config::DATABASE, database),
         (config::POOL_SIZE, "4"),
     ]
@@ -32,17 +44,32 @@ fn link_config(database: &str) -> HashMap<String, String> {
     .collect()
 }
 
-/// Makes sure Postgres runs with the project's role and databases (once per test binary).
-fn ensure_postgres() {
-    static READY: OnceLock<()> = OnceLock::new();
-    READY.get_or_init(|| {
-        // The package folder at run time: another checkout may have built this binary.
-        let package = std::env::var_os("CARGO_MANIFEST_DIR")
-            .map(std::path::PathBuf::from)
-            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf());
-        let script = package.join("../../scripts/postgres.sh");
+/// How this machine's Postgres is reached: the CA that signed its certificate, and the
+/// application role's password (both made by scripts/postgres.sh).
+struct PgAccess {
+    ca_file: String,
+    password: String,
+}
+
+/// The project's scripts folder, seen from the package folder at run time (another checkout
+/// may have built this binary).
+fn scripts() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf())
+        .join("../../scripts")
+}
+
+/// Makes sure Postgres runs with the project's role, databases and TLS (once per test binary);
+/// how to reach it.
+fn ensure_postgres() -> &'static PgAccess {
+    static ACCESS: OnceLock<PgAccess> = OnceLock::new();
+    ACCESS.get_or_init(|| {
         let output = Command::new("bash")
-            .arg(&script)
+            .arg("-c")
+            .arg(r#"source "$1/env.sh" && "$1/postgres.sh" >&2 && echo "$PG_CA_FILE $PG_PASSWORD_FILE""#)
+            .arg("bash")
+            .arg(scripts())
             .output()
             .expect("run scripts/postgres.sh");
         assert!(
@@ -50,7 +77,18 @@ fn ensure_postgres() {
             "scripts/postgres.sh failed: {}",
             String::from_utf8_lossy(&output.stderr)
         );
-    });
+        let paths = String::from_utf8_lossy(&output.stdout);
+        let (ca_file, password_file) = paths
+            .trim()
+            .split_once(' ')
+            .expect("the CA's and the password's files");
+        let ca_file = ca_file.to_string();
+        let password = std::fs::read_to_string(password_file)
+            .unwrap_or_else(|err| panic!("the role's password in {password_file}: {err}"))
+            .trim()
+            .to_string();
+        PgAccess { ca_file, password }
+    })
 }
 
 /// A provider with one ready link to `movie_metadata`, and a fresh table name.
@@ -459,7 +497,7 @@ async fn links_with_missing_or_wrong_keys_are_refused_by_name() {
         .await
         .expect_err("missing database");
     assert!(err.to_string().contains(config::DATABASE), "{err}");
-    // The refused component's calls say why.
+    // The refused component's calls say why (the last refusal: the missing database).
     let err = provider
         .query("refused", "SELECT 1", vec![])
         .await
@@ -563,4 +601,116 @@ async fn a_statement_over_the_links_timeout_is_cancelled_with_an_error() {
     // The link keeps working for statements under the limit.
     let rows = exec(&provider, "SELECT 1::int4 AS one", vec![]).await;
     assert_same(&single(&rows, "one"), &PgValue::Int4(1), "after a timeout");
+}
+
+/// A CA of nobody's: a self-signed certificate made with openssl in a scratch folder.
+fn foreign_ca_pem() -> String {
+    let dir = std::env::temp_dir().join(format!("foreign-ca-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch folder");
+    let status = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+        ])
+        .args(["-nodes", "-days", "1", "-subj", "/CN=someone else's CA"])
+        .arg("-keyout")
+        .arg(dir.join("ca.key"))
+        .arg("-out")
+        .arg(dir.join("ca.pem"))
+        .output()
+        .expect("run openssl");
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let pem = std::fs::read_to_string(dir.join("ca.pem")).expect("read the CA");
+    std::fs::remove_dir_all(&dir).ok();
+    pem
+}
+
+#[tokio::test]
+async fn every_connection_is_tls_verified_against_the_project_ca() {
+    let (provider, _) = linked().await;
+    let rows = provider
+        .query(
+            COMPONENT,
+            "SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+            vec![],
+        )
+        .await
+        .expect("query over TLS");
+    assert_same(&single(&rows, "ssl"), &PgValue::Bool(true), "ssl");
+    let version = single(&rows, "version");
+    assert!(
+        matches!(&version, PgValue::Text(v) if v.starts_with("TLSv1.")),
+        "{version:?}"
+    );
+
+    // The CA given as PEM text (a secret or a config value) works as the file does.
+    let ca = std::fs::read_to_string(&ensure_postgres().ca_file).expect("the project's CA");
+    let mut inline = plain_link_config("movie_metadata");
+    inline.insert(config::TLS_REQUIRED.into(), "true".into());
+    inline.insert(config::TLS_CA.into(), ca);
+    provider
+        .add_link("inline-ca", &inline, &HashMap::new())
+        .await
+        .expect("the CA as PEM text");
+}
+
+#[tokio::test]
+async fn plain_connections_and_foreign_cas_are_refused_by_name() {
+    ensure_postgres();
+    let provider = PostgresProvider::default();
+
+    let err = provider
+        .add_link(
+            "plain",
+            &plain_link_config("movie_metadata"),
+            &HashMap::new(),
+        )
+        .await
+        .expect_err("a plain connection");
+    assert!(
+        matches!(&err, ConfigError::Invalid { key, .. } if *key == config::TLS_REQUIRED),
+        "{err}"
+    );
+    assert!(err.to_string().contains("only over TLS"), "{err}");
+
+    let mut foreign = plain_link_config("movie_metadata");
+    foreign.insert(config::TLS_REQUIRED.into(), "true".into());
+    foreign.insert(config::TLS_CA.into(), foreign_ca_pem());
+    let err = provider
+        .add_link("foreign-ca", &foreign, &HashMap::new())
+        .await
+        .expect_err("a CA that did not sign the server's certificate");
+    assert!(
+        matches!(&err, ConfigError::Invalid { key, .. } if *key == config::TLS_CA),
+        "{err}"
+    );
+    assert!(err.to_string().contains("UnknownIssuer"), "{err}");
+
+    // Required TLS with no CA given trusts the public web's CAs, which did not sign ours.
+    let mut public = plain_link_config("movie_metadata");
+    public.insert(config::TLS_REQUIRED.into(), "true".into());
+    let err = provider
+        .add_link("public-web", &public, &HashMap::new())
+        .await
+        .expect_err("the public web's CAs");
+    assert!(
+        matches!(&err, ConfigError::Invalid { key, .. } if *key == config::TLS_CA),
+        "{err}"
+    );
+
+    // A component whose link was refused learns why, with the link's name.
+    let err = provider
+        .query("foreign-ca", "SELECT 1", vec![])
+        .await
+        .expect_err("refused link");
+    assert!(err.to_string().contains("foreign-ca"), "{err}");
+    assert!(err.to_string().contains(config::TLS_CA), "{err}");
 }
