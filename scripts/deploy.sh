@@ -94,6 +94,20 @@ configs_gone() {
   return 0
 }
 
+# The ids of the app's components and providers that run on some host, one per line.
+app_workloads_running() {
+  wash get inventory -o json 2>/dev/null | python3 -c '
+import json, sys
+app = sys.argv[1]
+for host in json.load(sys.stdin).get("inventories", []):
+    for kind in ("components", "providers"):
+        for workload in host.get(kind, []):
+            if workload.get("annotations", {}).get("wasmcloud.dev/appspec") == app:
+                print(workload.get("id"))
+' "$APP_NAME"
+}
+workloads_gone() { [[ -z "$(app_workloads_running)" ]]; }
+
 # undeploy: take the app down and forget it: wadm stops its workloads and deletes its links
 # and configurations, which it does after answering; deploying again before that is done was
 # seen to lose the new configurations (the app then stays Failed). So wait until they are gone.
@@ -106,6 +120,12 @@ undeploy() {
     local name
     for name in $(app_configs); do wash config delete "$name" >/dev/null 2>&1 || true; done
     wait_for "the app's configurations to be gone" 15 configs_gone
+  fi
+  # Its providers drain before they exit (up to the hosts' shutdown delay). One still running
+  # when the app is deployed again is kept as it is, and with it the binary it was started
+  # from: a cluster restoring an older deployment would go on running the old provider.
+  if ! (wait_for "the app's components and providers to stop" 60 workloads_gone); then
+    log "some of the app's workloads still run: $(app_workloads_running | paste -sd ' ')"
   fi
   sleep 1
 }
