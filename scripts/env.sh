@@ -73,6 +73,15 @@ PG_PASSWORD_SECRET="movie-db-role"   # the password's key in the backend (wadm.y
 # component or provider, or first invoke a component; it permits only what the key in
 # $PROJECT_ISSUER_KEY (below) signed: wash signs every component and provider archive with it.
 POLICY_TOPIC="wasmcloud.policy"
+# The lattice's NATS runs in operator mode (crates/nats-auth, scripts/lattice.sh): a connection
+# needs a user's creds. lattice-auth makes the operator, the lattice's account and a user per
+# party once per machine in $NATS_AUTH_DIR, and each party connects as its own: host (and the
+# providers a host starts), wadm, secrets, policy, and ops for wash, the scripts and the tests.
+NATS_AUTH_DIR="$CREDENTIALS_DIR/nats"
+nats_creds() { echo "$NATS_AUTH_DIR/users/$1.creds"; }
+# The user's wash (`source scripts/env.sh`), lattice-streams and the tests connect as ops.
+export WASH_CTL_CREDS="$NATS_AUTH_DIR/users/ops.creds"
+export LATTICE_NATS_CREDS="$WASH_CTL_CREDS"
 # Telemetry (scripts/telemetry.sh): traces and their logs in a database of their own, under a
 # role of their own; Prometheus, Alertmanager and the exporters beside them.
 TELEMETRY_DB="movie_telemetry"
@@ -124,7 +133,7 @@ provider_packages() { package_names providers; }
 # host, wadm, wash, the providers and the ingester. Cargo resolves features over the packages
 # it is given, so commands that should reuse that build (the lattice binaries' tests) name the
 # same packages.
-native_packages() { printf '%s\n' lattice-host lattice-wadm lattice-streams lattice-policy wash; provider_packages; echo movie-ingester; }
+native_packages() { printf '%s\n' lattice-host lattice-wadm lattice-streams lattice-policy nats-auth wash; provider_packages; echo movie-ingester; }
 
 # The OTLP/HTTP traces URL the host and its providers export to; empty when tracing is off.
 traces_endpoint() { [[ "$TRACING" == "off" ]] || echo "http://$PHOENIX_ADDR/v1/traces"; }

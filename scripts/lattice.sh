@@ -63,38 +63,57 @@ fi
 wait_for "Kafka on :$KAFKA_PORT" 30 tcp_open "$KAFKA_HOST" "$KAFKA_PORT"
 "$BIN/movie-ingester" --brokers "$KAFKA_HOST:$KAFKA_PORT" topics >/dev/null
 
-# --- NATS: one server, or a 3-node JetStream cluster --------------------------------------------
+# --- NATS: one server, or a 3-node JetStream cluster, in operator mode ----------------------------
+# The identities (crates/nats-auth): an operator, the lattice's account, a user per party, made
+# once per machine in $NATS_AUTH_DIR; every server trusts the operator and knows the accounts
+# (server.conf). Nothing connects without a user's creds, and each user may use only its
+# party's subjects. A cluster's nodes route to each other with a password of their own.
+"$BIN/lattice-auth" init --dir "$NATS_AUTH_DIR" --lattice "$LATTICE" \
+  --secrets-topic "$SECRETS_TOPIC" --secrets-backend "$SECRETS_BACKEND" --policy-topic "$POLICY_TOPIC"
+route_password() {
+  local file="$NATS_AUTH_DIR/route.password"
+  [[ -s "$file" ]] || (umask 077 && openssl rand -hex 24 >"$file")
+  cat "$file"
+}
+# write_nats_config FILE BODY: a server's configuration (it holds the route password: 0600).
+write_nats_config() {
+  (umask 077 && printf '%s\n%s\n' "$2" "$(cat "$NATS_AUTH_DIR/server.conf")" >"$1")
+}
 nats_ready() { curl -fsS --max-time 2 "http://127.0.0.1:$(nats_monitor_port "$1")/healthz" >/dev/null; }
 start_nats() {
-  local i routes=() name
+  local i routes=() name password
   if ! clustered; then
     if ! running nats; then
       mkdir -p "$STATE_DIR/jetstream"
-      spawn nats nats-server --jetstream --addr "$NATS_HOST" --port "$NATS_PORT" \
-        --http_port "$(nats_monitor_port 1)" --store_dir "$STATE_DIR/jetstream"
+      write_nats_config "$STATE_DIR/nats.conf" "# Written by scripts/lattice.sh: the lattice's NATS server.
+server_name: nats
+listen: $NATS_HOST:$NATS_PORT
+http: 127.0.0.1:$(nats_monitor_port 1)
+jetstream { store_dir: \"$STATE_DIR/jetstream\" }"
+      spawn nats nats-server --config "$STATE_DIR/nats.conf"
     fi
     wait_for "NATS on :$NATS_PORT" 30 nats_ready 1
     return
   fi
+  password="$(route_password)"
   for ((i = 1; i <= NATS_NODES; i++)); do
-    routes+=("nats://127.0.0.1:$(nats_cluster_port "$i")")
+    routes+=("nats://route:$password@127.0.0.1:$(nats_cluster_port "$i")")
   done
   for ((i = 1; i <= NATS_NODES; i++)); do
     name="nats-$i"
     running "$name" && continue
     mkdir -p "$STATE_DIR/nats/$name"
-    cat >"$STATE_DIR/nats/$name.conf" <<CONF
-# Written by scripts/lattice.sh: node $i of the lattice's NATS cluster.
+    write_nats_config "$STATE_DIR/nats/$name.conf" "# Written by scripts/lattice.sh: node $i of the lattice's NATS cluster.
 server_name: $name
 listen: $NATS_HOST:$(nats_port "$i")
 http: 127.0.0.1:$(nats_monitor_port "$i")
-jetstream { store_dir: "$STATE_DIR/nats/$name" }
+jetstream { store_dir: \"$STATE_DIR/nats/$name\" }
 cluster {
   name: movie-lattice
   listen: 127.0.0.1:$(nats_cluster_port "$i")
+  authorization { user: route, password: \"$password\" }
   routes: [$(IFS=,; echo "${routes[*]}")]
-}
-CONF
+}"
     spawn "$name" nats-server --config "$STATE_DIR/nats/$name.conf"
   done
   # /healthz answers ok once the node's JetStream is up, which needs a meta leader (a quorum).
@@ -120,15 +139,18 @@ if ! running policy; then
   [[ -s "$PROJECT_ISSUER_KEY" ]] || die "no signing key $PROJECT_ISSUER_KEY yet (make build signs with it)"
   policy_log="$(log_offset policy)"
   spawn policy "$BIN/lattice-policy" --nats "nats://$NATS_HOST:$NATS_PORT" --topic "$POLICY_TOPIC" \
+    --nats-creds "$(nats_creds policy)" \
     --issuer-key-file "$PROJECT_ISSUER_KEY"
   policy_ready() { running policy && logged_since policy "$policy_log" "answering policy requests"; }
   wait_for "the policy service" 30 policy_ready
 fi
 
 # --- wadm -----------------------------------------------------------------------------------
-if ! running wadm; then
-  WADM_CLEANUP_INTERVAL="$WADM_CLEANUP_S" spawn wadm "$BIN/wadm" --nats-server "$NATS_HOST:$NATS_PORT"
-fi
+start_wadm() {
+  WADM_CLEANUP_INTERVAL="$WADM_CLEANUP_S" WADM_NATS_CREDS_FILE="$(nats_creds wadm)" \
+    spawn wadm "$BIN/wadm" --nats-server "$NATS_HOST:$NATS_PORT"
+}
+running wadm || start_wadm
 
 # --- wasmCloud hosts --------------------------------------------------------------------------
 # host_seed NAME: the host's identity (an nkey seed made on its first start, kept in its folder).
@@ -151,6 +173,7 @@ start_host() {
   TMPDIR="$dir/tmp" \
   WASMCLOUD_HOST_SEED="$(host_seed "$name")" \
   WASMCLOUD_NATS_PORT="$(host_nats_port "$i")" \
+  WASMCLOUD_CTL_CREDSFILE="$(nats_creds host)" \
   WASMCLOUD_ALLOW_FILE_LOAD=true \
   WASMCLOUD_OCI_ALLOWED_INSECURE="$REGISTRY_ADDR" \
   WASMCLOUD_MAX_EXECUTION_TIME_MS="${WASMCLOUD_MAX_EXECUTION_TIME_MS:-30000}" \
@@ -189,7 +212,7 @@ if clustered; then
     stop_pid secrets
     "${streams[@]}" replicate --replicas "$NATS_NODES" --timeout-s 60 >&2
     "$ROOT/scripts/secrets.sh" start
-    WADM_CLEANUP_INTERVAL="$WADM_CLEANUP_S" spawn wadm "$BIN/wadm" --nats-server "$NATS_HOST:$NATS_PORT"
+    start_wadm
   fi
   for name in $(host_names); do start_host "$name"; done
   wait_for "$HOSTS wasmCloud hosts in lattice '$LATTICE'" 60 has_hosts "$HOSTS"

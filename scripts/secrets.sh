@@ -24,6 +24,10 @@ POSTGRES_PROVIDER_ARCHIVE="$BUILD_DIR/sqldb-postgres-provider.par.gz"
 POSTGRES_PROVIDER_ID="sqldb-postgres"                # its id in wadm.yaml
 
 [[ -x "$BACKEND" ]] || die "secrets-nats-kv is not installed (scripts/install.sh secrets-backend)"
+# The backend and its administration connect as the lattice's secrets user (NATS_CREDSFILE is
+# secrets-nats-kv's own variable): the only one that may put, map or serve secrets.
+export NATS_CREDSFILE
+NATS_CREDSFILE="$(nats_creds secrets)"
 
 # key_seed FILE: the xkey seed in FILE, made on first use.
 key_seed() {

@@ -13,7 +13,8 @@
 //! - [`chaos`]: faults injected under a mixed load, and what the load saw; [`soak`]: the
 //!   same for a long time, with random faults.
 //! - [`shape`]: one host or a cluster (`HOSTS`), and where its hosts, logs and metrics are.
-//! - [`kafka`]: producing events and reading topics; [`wrpc`]: calling the services directly.
+//! - [`kafka`]: producing events and reading topics; [`wrpc`]: calling the services directly;
+//!   [`nats`]: the lattice's NATS, as one of its users.
 //! - [`telemetry`]: traces read back from the trace store, metrics, alerts.
 
 pub mod api;
@@ -22,6 +23,7 @@ pub mod http;
 pub mod kafka;
 pub mod lattice;
 pub mod load;
+pub mod nats;
 pub mod scripts;
 pub mod shape;
 pub mod soak;

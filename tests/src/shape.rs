@@ -70,6 +70,19 @@ pub fn host_logs() -> Vec<PathBuf> {
         .collect()
 }
 
+/// Every NATS server's log file.
+pub fn nats_logs() -> Vec<PathBuf> {
+    let names: Vec<String> = if clustered() {
+        (1..=3).map(|node| format!("nats-{node}")).collect()
+    } else {
+        vec!["nats".into()]
+    };
+    names
+        .iter()
+        .map(|name| project_root().join(format!(".lattice/logs/{name}.log")))
+        .collect()
+}
+
 /// The address where host N (1-based) serves the API itself: the front door's in a cluster
 /// is 127.0.0.1:8000, and each host's own ingress is on 8000 + N.
 pub fn host_ingress(host: usize) -> String {

@@ -19,14 +19,9 @@ pub mod bindings {
 pub use bindings::movie::catalog::{metadata, rating};
 pub use catalog_types::wrpc::types::{Metadata, NewMetadata, ServiceError};
 
-/// The NATS address of the lattice (CONTRACT.md).
-pub const NATS: &str = "127.0.0.1:4222";
-
 /// A wRPC client whose invocations go to the component `component_id` of lattice `default`.
 pub async fn client(component_id: &str) -> anyhow::Result<wrpc_transport_nats::Client> {
-    let nats = async_nats::connect(NATS)
-        .await
-        .context("failed to connect to NATS")?;
+    let nats = crate::nats::connect().await?;
     let lattice = std::env::var("LATTICE").unwrap_or_else(|_| "default".to_string());
     wrpc_transport_nats::Client::new(Arc::new(nats), format!("{lattice}.{component_id}"), None)
         .await

@@ -385,3 +385,107 @@ fn wash_signs_a_provider_archive_with_no_keys_yet() {
     let inspected = String::from_utf8_lossy(&output.stdout);
     assert!(inspected.contains("probe"), "{inspected}");
 }
+
+/// A NATS server of ours, stopped when dropped.
+struct NatsServer(std::process::Child);
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn nats_identities_are_made_in_an_empty_credentials_folder_and_a_server_takes_only_them() {
+    let scratch = Scratch::new("nats-auth");
+    let dir = scratch.path("credentials/nats");
+    let init = || {
+        let output = bash()
+            .arg("-c")
+            .arg(r#"source scripts/env.sh && "$CARGO_TARGET_DIR/release/lattice-auth" init --dir "$1""#)
+            .arg("init")
+            .arg(&dir)
+            .output()
+            .expect("run lattice-auth");
+        assert!(output.status.success(), "{}", stderr(&output));
+    };
+    init();
+    let mode = |path: &Path| fs::metadata(path).expect("metadata").permissions().mode() & 0o777;
+    assert_eq!(mode(&dir), 0o700);
+    let seed = fs::read_to_string(dir.join("users/ops.nk")).expect("the operators' seed");
+    init();
+    assert_eq!(
+        fs::read_to_string(dir.join("users/ops.nk")).expect("seed"),
+        seed,
+        "a second run made new identities"
+    );
+    for role in ["host", "wadm", "ops", "secrets", "policy"] {
+        assert_eq!(
+            mode(&dir.join(format!("users/{role}.creds"))),
+            0o600,
+            "{role}"
+        );
+    }
+
+    // A server configured with them, as scripts/lattice.sh does, on a port of its own.
+    let port = 14_222 + (std::process::id() % 1000) as u16;
+    let config = scratch.path("nats.conf");
+    fs::write(
+        &config,
+        format!(
+            "listen: 127.0.0.1:{port}\njetstream {{ store_dir: \"{}\" }}\n{}",
+            scratch.path("jetstream").display(),
+            fs::read_to_string(dir.join("server.conf")).expect("server.conf")
+        ),
+    )
+    .expect("write the server's configuration");
+    let server = bash()
+        .arg("-c")
+        .arg(r#"source scripts/env.sh && exec nats-server --config "$1""#)
+        .arg("nats")
+        .arg(&config)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start nats-server");
+    let _server = NatsServer(server);
+    let address = format!("127.0.0.1:{port}");
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let ops = {
+            let mut tries = 0;
+            loop {
+                let attempt =
+                    async_nats::ConnectOptions::with_credentials_file(dir.join("users/ops.creds"))
+                        .await
+                        .expect("the operators' creds file")
+                        .connect(&address)
+                        .await;
+                match attempt {
+                    Ok(client) => break client,
+                    Err(_) if tries < 50 => {
+                        tries += 1;
+                        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    }
+                    Err(err) => panic!("the operators' user was refused: {err}"),
+                }
+            }
+        };
+        // JetStream is on in the lattice's account.
+        let js = async_nats::jetstream::new(ops);
+        let bucket = js
+            .create_key_value(async_nats::jetstream::kv::Config {
+                bucket: "fresh".into(),
+                ..Default::default()
+            })
+            .await
+            .expect("a bucket in the lattice's account");
+        bucket.put("key", "value".into()).await.expect("put");
+        let anonymous = async_nats::ConnectOptions::new()
+            .connection_timeout(std::time::Duration::from_secs(3))
+            .connect(&address)
+            .await;
+        assert!(anonymous.is_err(), "an anonymous client was taken");
+    });
+}

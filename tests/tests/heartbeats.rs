@@ -17,9 +17,7 @@ fn every_host_heartbeats_every_two_seconds() {
     require_app();
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let (beats, bytes) = runtime.block_on(async {
-        let nats = async_nats::connect(movie_e2e::wrpc::NATS)
-            .await
-            .expect("connect to NATS");
+        let nats = movie_e2e::nats::connect().await.expect("connect to NATS");
         let lattice = std::env::var("LATTICE").unwrap_or_else(|_| "default".to_string());
         let mut heartbeats = nats
             .subscribe(format!("wasmbus.evt.{lattice}.host_heartbeat"))

@@ -72,7 +72,7 @@ fn logs_in_with(password: &str) -> Result<(), String> {
 fn bucket_values() -> Vec<(String, String, Vec<u8>)> {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
-        let nats = async_nats::connect("127.0.0.1:4222").await.expect("NATS");
+        let nats = movie_e2e::nats::connect().await.expect("NATS");
         let js = async_nats::jetstream::new(nats);
         let streams: Vec<String> = js.stream_names().try_collect().await.expect("streams");
         let mut values = Vec::new();

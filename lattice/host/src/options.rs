@@ -3,11 +3,13 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context as _};
 use clap::{Parser, ValueEnum};
+use nats_auth::creds::Creds;
 use nkeys::KeyPair;
 use telemetry::{Sampling, TraceExport};
 use wasmcloud_core::logging::Level as HostLogLevel;
@@ -30,6 +32,15 @@ pub struct Options {
     /// NATS server port for both the control interface and RPC.
     #[arg(long, env = "WASMCLOUD_NATS_PORT", default_value_t = 4222)]
     pub nats_port: u16,
+
+    /// Creds file (a user's JWT and nkey seed) for the control interface connection.
+    #[arg(long = "ctl-credsfile", env = "WASMCLOUD_CTL_CREDSFILE")]
+    pub ctl_credsfile: Option<PathBuf>,
+
+    /// Creds file for the RPC connection; the host hands these credentials to the providers
+    /// it starts. Defaults to the control interface's.
+    #[arg(long = "rpc-credsfile", env = "WASMCLOUD_RPC_CREDSFILE")]
+    pub rpc_credsfile: Option<PathBuf>,
 
     /// Lattice name: hosts, wadm and wash must agree on it.
     #[arg(
@@ -286,15 +297,30 @@ impl Options {
             }
             None => None,
         };
+        let ctl_creds = self
+            .ctl_credsfile
+            .as_deref()
+            .map(|path| read_creds(path, "WASMCLOUD_CTL_CREDSFILE"))
+            .transpose()?;
+        let rpc_creds = match &self.rpc_credsfile {
+            Some(path) => Some(read_creds(path, "WASMCLOUD_RPC_CREDSFILE")?),
+            None => ctl_creds.clone(),
+        };
         let experimental_features: Features = self
             .experimental_features
             .iter()
             .map(|name| Features::from(name.trim()))
             .sum();
 
+        let (ctl_jwt, ctl_key) = split_creds(ctl_creds);
+        let (rpc_jwt, rpc_key) = split_creds(rpc_creds);
         Ok(HostConfig {
             ctl_nats_url: nats_url.clone(),
             rpc_nats_url: nats_url,
+            ctl_jwt,
+            ctl_key,
+            rpc_jwt,
+            rpc_key,
             rpc_timeout: Duration::from_millis(self.rpc_timeout_ms),
             provider_shutdown_delay: Some(Duration::from_millis(self.provider_shutdown_delay_ms)),
             lattice: self.lattice.as_str().into(),
@@ -337,6 +363,27 @@ impl Options {
             version: env!("CARGO_PKG_VERSION").to_string(),
             ..HostConfig::default()
         })
+    }
+}
+
+/// A user's JWT and key from the creds file at `path` (named by `option`).
+fn read_creds(path: &Path, option: &str) -> anyhow::Result<(String, Arc<KeyPair>)> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("{option}: failed to read {}", path.display()))?;
+    let creds = Creds::parse(&text)
+        .with_context(|| format!("{option}: {} is not a creds file", path.display()))?;
+    let key = KeyPair::from_seed(&creds.seed)
+        .with_context(|| format!("{option}: {} holds no valid seed", path.display()))?;
+    if !key.public_key().starts_with('U') {
+        bail!("{option}: {} holds no user seed (SU...)", path.display());
+    }
+    Ok((creds.jwt, Arc::new(key)))
+}
+
+fn split_creds(creds: Option<(String, Arc<KeyPair>)>) -> (Option<String>, Option<Arc<KeyPair>>) {
+    match creds {
+        Some((jwt, key)) => (Some(jwt), Some(key)),
+        None => (None, None),
     }
 }
 
@@ -384,6 +431,82 @@ mod tests {
         assert!(config.allow_file_load);
         assert!(!config.otel_config.enable_observability);
         assert!(config.oci_opts.allowed_insecure.is_empty());
+    }
+
+    fn creds_file(name: &str, key: &KeyPair) -> PathBuf {
+        let path = std::env::temp_dir().join(format!("host-{name}-{}.creds", std::process::id()));
+        let creds = Creds {
+            jwt: format!("jwt-of-{name}"),
+            seed: key.seed().expect("seed"),
+        };
+        std::fs::write(&path, creds.to_file_text()).expect("write creds");
+        path
+    }
+
+    #[test]
+    fn the_rpc_connection_takes_the_control_credentials_unless_given_its_own() {
+        let ctl_key = KeyPair::new_user();
+        let ctl = creds_file("ctl", &ctl_key);
+        let config = Options::try_parse_from([
+            "wasmcloud-host",
+            "--ctl-credsfile",
+            ctl.to_str().expect("utf-8 path"),
+        ])
+        .expect("valid options")
+        .host_config()
+        .expect("valid config");
+        assert_eq!(config.ctl_jwt.as_deref(), Some("jwt-of-ctl"));
+        assert_eq!(config.rpc_jwt.as_deref(), Some("jwt-of-ctl"));
+        assert_eq!(
+            config.rpc_key.as_ref().map(|key| key.public_key()),
+            Some(ctl_key.public_key())
+        );
+
+        let rpc_key = KeyPair::new_user();
+        let rpc = creds_file("rpc", &rpc_key);
+        let config = Options::try_parse_from([
+            "wasmcloud-host",
+            "--ctl-credsfile",
+            ctl.to_str().expect("utf-8 path"),
+            "--rpc-credsfile",
+            rpc.to_str().expect("utf-8 path"),
+        ])
+        .expect("valid options")
+        .host_config()
+        .expect("valid config");
+        assert_eq!(config.rpc_jwt.as_deref(), Some("jwt-of-rpc"));
+        assert_eq!(
+            config.rpc_key.as_ref().map(|key| key.public_key()),
+            Some(rpc_key.public_key())
+        );
+        let none = Options::try_parse_from(["wasmcloud-host"])
+            .expect("valid options")
+            .host_config()
+            .expect("valid config");
+        assert!(none.ctl_jwt.is_none() && none.rpc_key.is_none());
+    }
+
+    #[test]
+    fn a_creds_file_that_is_missing_or_holds_no_user_seed_is_refused() {
+        let missing = Options::try_parse_from([
+            "wasmcloud-host",
+            "--ctl-credsfile",
+            "/nonexistent/host.creds",
+        ])
+        .expect("valid options")
+        .host_config()
+        .expect_err("a missing file");
+        assert!(format!("{missing:#}").contains("WASMCLOUD_CTL_CREDSFILE"));
+        let account = creds_file("account", &KeyPair::new_account());
+        let wrong = Options::try_parse_from([
+            "wasmcloud-host",
+            "--rpc-credsfile",
+            account.to_str().expect("utf-8 path"),
+        ])
+        .expect("valid options")
+        .host_config()
+        .expect_err("an account seed");
+        assert!(format!("{wrong:#}").contains("no user seed"), "{wrong:#}");
     }
 
     #[test]

@@ -26,6 +26,11 @@ struct Options {
     )]
     nats: String,
 
+    /// A creds file (a user's JWT and seed) to connect with; without one, the connection is
+    /// anonymous, which an authenticated lattice refuses.
+    #[arg(long, env = "LATTICE_NATS_CREDS")]
+    nats_creds: Option<PathBuf>,
+
     /// The subject the hosts send their requests to (their `--policy-topic`).
     #[arg(
         long,
@@ -101,7 +106,15 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let options = Options::parse();
     let policy = policy(&options)?;
-    let nats = async_nats::connect(&options.nats)
+    let mut connect = async_nats::ConnectOptions::new();
+    if let Some(creds) = &options.nats_creds {
+        connect = connect
+            .credentials_file(creds)
+            .await
+            .with_context(|| format!("reading the NATS creds file {}", creds.display()))?;
+    }
+    let nats = connect
+        .connect(&options.nats)
         .await
         .with_context(|| format!("connecting to NATS at {}", options.nats))?;
     // A queue group: several instances share the requests.

@@ -7,6 +7,7 @@
 //! cluster, with no host or wadm connected); `show` prints where every stream lives.
 
 use std::collections::BTreeSet;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context as _};
@@ -25,6 +26,11 @@ struct Options {
         default_value = "nats://127.0.0.1:4222"
     )]
     nats: String,
+
+    /// A creds file (a user's JWT and seed) to connect with; without one, the connection is
+    /// anonymous, which an authenticated lattice refuses.
+    #[arg(long, env = "LATTICE_NATS_CREDS")]
+    nats_creds: Option<PathBuf>,
 
     /// The lattice whose buckets are expected (the host's carry its name).
     #[arg(long, env = "WASMCLOUD_LATTICE", default_value = "default")]
@@ -367,7 +373,15 @@ async fn show(js: &jetstream::Context) -> anyhow::Result<Value> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let options = Options::parse();
-    let client = async_nats::connect(&options.nats)
+    let mut connect = async_nats::ConnectOptions::new();
+    if let Some(creds) = &options.nats_creds {
+        connect = connect
+            .credentials_file(creds)
+            .await
+            .with_context(|| format!("reading the NATS creds file {}", creds.display()))?;
+    }
+    let client = connect
+        .connect(&options.nats)
         .await
         .with_context(|| format!("connecting to {}", options.nats))?;
     let js = jetstream::new(client);

@@ -1,0 +1,189 @@
+//! The lattice's NATS takes only its own users (crates/nats-auth): an anonymous client is
+//! refused, wash works with the operators' creds (which `source scripts/env.sh` gives it) and
+//! not without them, each user is held to its party's subjects, and the lattice's own parties
+//! (hosts and their providers, wadm, the secrets backend, the policy service) never hit a
+//! permission they lack in what they do.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use movie_e2e::{bash, nats, require_app, shape};
+use nats_auth::creds::Creds;
+
+const NO_ANSWER_WITHIN: Duration = Duration::from_secs(2);
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Runtime::new().expect("runtime")
+}
+
+/// Whether a request from user `role` on `subject` is answered.
+fn answered(role: &str, subject: &str) -> bool {
+    runtime().block_on(async {
+        let client = nats::connect_as(role).await.expect("connect");
+        let reply = tokio::time::timeout(
+            NO_ANSWER_WITHIN,
+            client.request(subject.to_string(), "".into()),
+        )
+        .await;
+        matches!(reply, Ok(Ok(_)))
+    })
+}
+
+#[test]
+fn a_client_without_credentials_is_refused() {
+    require_app();
+    let refused = runtime().block_on(async {
+        async_nats::ConnectOptions::new()
+            .connection_timeout(Duration::from_secs(3))
+            .connect(nats::ADDRESS)
+            .await
+    });
+    let error = refused.expect_err("an anonymous connection was taken");
+    assert!(
+        format!("{error:?}")
+            .to_lowercase()
+            .contains("authorization"),
+        "refused, but not for authorization: {error:?}"
+    );
+    // A user's creds that NATS does not know (another operator's account) fail the same way.
+    let stranger = nkeys::KeyPair::new_user();
+    let forged = runtime().block_on(async {
+        let jwt = nats_auth::jwt::encode(
+            &nkeys::KeyPair::new_account(),
+            &nats_auth::jwt::Claims {
+                subject: stranger.public_key(),
+                name: "stranger".into(),
+                nats: serde_json::json!({"type": "user", "version": 2}),
+            },
+            0,
+        )
+        .expect("jwt");
+        let creds = Creds {
+            jwt,
+            seed: stranger.seed().expect("seed"),
+        };
+        async_nats::ConnectOptions::new()
+            .credentials(&creds.to_file_text())
+            .expect("creds")
+            .connection_timeout(Duration::from_secs(3))
+            .connect(nats::ADDRESS)
+            .await
+    });
+    assert!(forged.is_err(), "a user of an unknown account connected");
+}
+
+#[test]
+fn wash_works_with_the_operators_creds_from_env_sh_and_not_without() {
+    require_app();
+    let run = |unset: bool| {
+        bash()
+            .arg("-c")
+            .arg(format!(
+                "source scripts/env.sh && {} wash get hosts -o json --timeout-ms 3000",
+                if unset { "unset WASH_CTL_CREDS &&" } else { "" }
+            ))
+            .output()
+            .expect("run wash")
+    };
+    let with = run(false);
+    assert!(
+        with.status.success(),
+        "{}",
+        String::from_utf8_lossy(&with.stderr)
+    );
+    let hosts: serde_json::Value = serde_json::from_slice(&with.stdout).expect("JSON");
+    assert_eq!(
+        hosts["hosts"].as_array().map(Vec::len),
+        Some(shape::hosts()),
+        "{hosts}"
+    );
+    let without = run(true);
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&without.stdout),
+        String::from_utf8_lossy(&without.stderr)
+    );
+    assert!(
+        !without.status.success() || !said.contains("\"hosts\":[{"),
+        "wash listed the hosts without credentials: {said}"
+    );
+}
+
+#[test]
+fn each_user_may_use_only_its_partys_subjects() {
+    require_app();
+    let lattice = std::env::var("LATTICE").unwrap_or_else(|_| "default".to_string());
+    let ping = format!("wasmbus.ctl.v1.{lattice}.host.ping");
+    let secrets_key = "wasmcloud.secrets.v1alpha1.nats-kv.server_xkey";
+    // The control interface answers the operators, not the policy service or the secrets backend.
+    assert!(
+        answered("ops", &ping),
+        "the hosts did not answer the operators"
+    );
+    assert!(
+        !answered("policy", &ping),
+        "the policy service's user drove the hosts"
+    );
+    assert!(
+        !answered("secrets", &ping),
+        "the secrets backend's user drove the hosts"
+    );
+    // The secrets backend answers the hosts, not the operators or wadm.
+    assert!(
+        answered("host", secrets_key),
+        "the backend did not answer a host"
+    );
+    assert!(
+        !answered("ops", secrets_key),
+        "the operators' user reached the secrets backend"
+    );
+    assert!(
+        !answered("wadm", secrets_key),
+        "wadm's user reached the secrets backend"
+    );
+    // A user's permissions are for this lattice only.
+    assert!(!answered("ops", "wasmbus.ctl.v1.another-lattice.host.ping"));
+}
+
+/// The public key of each user, from its creds file.
+fn users() -> BTreeMap<String, String> {
+    ["host", "wadm", "ops", "secrets", "policy"]
+        .into_iter()
+        .map(|role| {
+            let text = std::fs::read_to_string(nats::creds(role)).expect("creds file");
+            let creds = Creds::parse(&text).expect("creds");
+            let key = nkeys::KeyPair::from_seed(&creds.seed).expect("seed");
+            (key.public_key(), role.to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn the_lattices_own_parties_never_hit_a_permission_they_lack() {
+    require_app();
+    // Give this run's traffic (the deploy, requests, heartbeats) a moment to reach the logs.
+    std::thread::sleep(Duration::from_secs(1));
+    let users = users();
+    let mut violations = Vec::new();
+    // The probes of the test above, refused on purpose.
+    let probes = ["host.ping\"", "server_xkey\"", "another-lattice"];
+    for log in shape::nats_logs() {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        // Logs are kept across restarts: only the running server's part counts.
+        let current = text
+            .rfind("Starting nats-server")
+            .map_or(text.as_str(), |start| &text[start..]);
+        for line in current.lines().filter(|line| {
+            (line.contains("Publish Violation") || line.contains("Subscription Violation"))
+                && !probes.iter().any(|probe| line.contains(probe))
+        }) {
+            let role = users
+                .iter()
+                .find(|(key, _)| line.contains(key.as_str()))
+                .map(|(_, role)| role.as_str())
+                .unwrap_or("unknown");
+            violations.push(format!("{role}: {line}"));
+        }
+    }
+    assert!(violations.is_empty(), "{}", violations.join("\n"));
+}
