@@ -26,12 +26,22 @@ pub fn creds(role: &str) -> PathBuf {
     ops.with_file_name(format!("{role}.creds"))
 }
 
+/// The folder of the lattice's identities (seeds, creds, the servers' configuration).
+pub fn identities_dir() -> PathBuf {
+    let ops = creds("ops");
+    ops.parent()
+        .and_then(std::path::Path::parent)
+        .map(PathBuf::from)
+        .unwrap_or_default()
+}
+
 /// A connection as the lattice's user `role`.
 pub async fn connect_as(role: &str) -> anyhow::Result<async_nats::Client> {
     let path = creds(role);
     async_nats::ConnectOptions::with_credentials_file(&path)
         .await
         .with_context(|| format!("failed to read the creds file {}", path.display()))?
+        .name("movie-e2e")
         .connect(ADDRESS)
         .await
         .with_context(|| format!("failed to connect to NATS as {role}"))

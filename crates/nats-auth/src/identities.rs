@@ -176,6 +176,36 @@ impl Identities {
         self.lattice.public_key()
     }
 
+    /// Creds for `user` with `role`'s permissions, signed by the lattice's account.
+    pub fn issue(
+        &self,
+        role: &Role,
+        user: &KeyPair,
+        issued_at: u64,
+    ) -> Result<Creds, IdentitiesError> {
+        let jwt = jwt::encode(
+            &self.lattice,
+            &Claims {
+                subject: user.public_key(),
+                name: role.name.into(),
+                nats: json!({
+                    "pub": {"allow": role.permissions.publish},
+                    "sub": {"allow": role.permissions.subscribe},
+                    "subs": -1, "data": -1, "payload": -1,
+                    "type": "user",
+                    "version": 2,
+                }),
+            },
+            issued_at,
+        )?;
+        let seed = user.seed().map_err(|source| IdentitiesError::Seed {
+            path: self.dir.clone(),
+            kind: "user",
+            source,
+        })?;
+        Ok(Creds { jwt, seed })
+    }
+
     /// Writes the server's configuration and every role's creds, issued at `issued_at`.
     pub fn write(&self, topics: &Topics, issued_at: u64) -> Result<Written, IdentitiesError> {
         let operator_jwt = jwt::encode(
@@ -240,40 +270,10 @@ impl Identities {
 
         let mut users = Vec::new();
         for role in roles(topics) {
-            let user = key(
-                &self.dir.join(format!("users/{}.nk", role.name)),
-                Kind::User,
-            )?;
-            let user_jwt = jwt::encode(
-                &self.lattice,
-                &Claims {
-                    subject: user.public_key(),
-                    name: role.name.into(),
-                    nats: json!({
-                        "pub": {"allow": role.permissions.publish},
-                        "sub": {"allow": role.permissions.subscribe},
-                        "subs": -1, "data": -1, "payload": -1,
-                        "type": "user",
-                        "version": 2,
-                    }),
-                },
-                issued_at,
-            )?;
-            let seed = user.seed().map_err(|source| IdentitiesError::Seed {
-                path: self.dir.join(format!("users/{}.nk", role.name)),
-                kind: "user",
-                source,
-            })?;
+            let seed_path = self.dir.join(format!("users/{}.nk", role.name));
+            let creds = self.issue(&role, &key(&seed_path, Kind::User)?, issued_at)?;
             let path = self.dir.join(format!("users/{}.creds", role.name));
-            write_file(
-                &path,
-                &Creds {
-                    jwt: user_jwt,
-                    seed,
-                }
-                .to_file_text(),
-                0o600,
-            )?;
+            write_file(&path, &creds.to_file_text(), 0o600)?;
             users.push((role, path));
         }
         Ok(Written {
