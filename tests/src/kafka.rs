@@ -90,10 +90,16 @@ pub fn produce_raw(topic: &str, values: &[Vec<u8>]) -> anyhow::Result<()> {
     })
 }
 
-/// A rating event as the original go-movie sends it.
+/// A rating event in the book's shape (its `RatingEvent`).
 pub fn event(user: &str, record: &str, value: i64, kind: &str) -> serde_json::Value {
     serde_json::json!({"userId": user, "recordId": record, "recordType": "movie", "value": value,
                        "providerId": "e2e", "eventType": kind})
+}
+
+/// A rating event as the go-movie repository sends it (`submit` or `delete`).
+pub fn go_movie_event(user: &str, record: &str, value: i64, kind: &str) -> serde_json::Value {
+    serde_json::json!({"record_id": record, "record_type": "movie", "user_id": user,
+                       "value": value, "EventType": kind})
 }
 
 /// The aggregate `GET /rating` answers for a movie, if it has ratings.

@@ -3,7 +3,10 @@
 
 use std::time::Duration;
 
-use movie_e2e::kafka::{event, ingest, rating_aggregate as aggregate, read_topic, write_events};
+use movie_e2e::kafka::{
+    event, go_movie_event, ingest, produce_raw, rating_aggregate as aggregate, read_topic,
+    write_events,
+};
 use movie_e2e::{eventually, require_app, unique};
 use serde_json::json;
 
@@ -74,6 +77,55 @@ fn bad_events_are_dead_lettered_and_the_rest_applied() {
     assert!(!dead
         .iter()
         .any(|r| String::from_utf8_lossy(&r.payload).contains("good-")));
+}
+
+/// go-movie's own events (snake_case, `EventType` submit/delete) are applied like the book's,
+/// on the same topic, and broken ones are dead-lettered with a reason that names the member as
+/// go-movie spells it.
+#[test]
+fn go_movie_shaped_events_are_applied_and_broken_ones_dead_lettered() {
+    require_app();
+    let record = unique("go-movie-events");
+    let values = [
+        go_movie_event("g1", &record, 5, "submit").to_string(),
+        event("b1", &record, 4, "put").to_string(),
+        // Unkeyed values may land on any partition: a delete of a rating nobody made (no
+        // order to depend on) still parses and applies.
+        go_movie_event("g2", &record, 0, "delete").to_string(),
+        go_movie_event("bad-kind", &record, 3, "put").to_string(),
+        format!(
+            r#"{{"record_id":"{record}","record_type":"movie","user_id":7,"value":3,"EventType":"submit"}}"#
+        ),
+        format!(
+            r#"{{"record_id":"{record}","record_type":"movie","userId":"mixed","value":3,"EventType":"submit"}}"#
+        ),
+        go_movie_event("g3", &record, 3, "submit").to_string(),
+    ];
+    let bytes: Vec<Vec<u8>> = values.iter().map(|v| v.clone().into_bytes()).collect();
+    produce_raw("ratings", &bytes).expect("produce");
+    eventually(
+        "g1=5, b1=4 and g3=3 to be applied",
+        Duration::from_secs(60),
+        || Ok(aggregate(&record).is_some_and(|a| a["count"] == 3 && a["average"] == 4.0)),
+    )
+    .expect("the valid events applied");
+
+    let mut dead = Vec::new();
+    eventually("three dead letters", Duration::from_secs(30), || {
+        dead = read_topic("ratings.dlq", &record, Duration::from_secs(3))?;
+        Ok(dead.len() >= 3)
+    })
+    .expect("dead letters");
+    assert_eq!(dead.len(), 3, "exactly the three broken events: {dead:?}");
+    let reason = |needle: &str| {
+        dead.iter()
+            .find(|record| String::from_utf8_lossy(&record.payload).contains(needle))
+            .map(|record| record.headers["error"].clone())
+            .unwrap_or_else(|| panic!("no dead letter containing {needle}"))
+    };
+    assert!(reason("bad-kind").contains(r#"EventType must be "submit" or "delete""#));
+    assert!(reason(r#""user_id":7"#).contains("user_id must be a string"));
+    assert!(reason("mixed").contains("one shape or the other"));
 }
 
 /// The provider delivers many events at once, but each user's events must still apply in

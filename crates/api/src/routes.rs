@@ -9,6 +9,7 @@ pub enum Endpoint {
     OpenApi,
     Health,
     GetMovie,
+    GetMovieDetailsV1,
     GetMetadata,
     PutMetadata,
     PostMetadata,
@@ -39,6 +40,11 @@ const RESOURCES: &[Resource] = &[
     Resource {
         path: "/movie",
         methods: &[(Method::Get, Endpoint::GetMovie)],
+    },
+    // go-movie's own API (its gateway's v1 routes).
+    Resource {
+        path: "/v1/get-movie-details",
+        methods: &[(Method::Get, Endpoint::GetMovieDetailsV1)],
     },
     Resource {
         path: "/metadata",
@@ -116,6 +122,10 @@ mod tests {
     fn known_routes_resolve() {
         assert_eq!(route(Method::Get, "/healthz"), Ok(Endpoint::Health));
         assert_eq!(route(Method::Get, "/movie"), Ok(Endpoint::GetMovie));
+        assert_eq!(
+            route(Method::Get, "/v1/get-movie-details"),
+            Ok(Endpoint::GetMovieDetailsV1)
+        );
         assert_eq!(route(Method::Post, "/metadata"), Ok(Endpoint::PostMetadata));
         assert_eq!(route(Method::Delete, "/rating"), Ok(Endpoint::DeleteRating));
         assert_eq!(route(Method::Head, "/healthz"), Ok(Endpoint::Health));

@@ -482,6 +482,68 @@ fn a_failing_rating_service_degrades_movie_details() {
 }
 
 #[test]
+fn go_movies_details_route_answers_in_its_shape() {
+    let mut catalog = FakeCatalog::default();
+    assert_error(
+        &call(&catalog, "GET", "/v1/get-movie-details?id=heat", None),
+        404,
+        "no metadata",
+    );
+    assert_error(
+        &call(&catalog, "GET", "/v1/get-movie-details", None),
+        400,
+        "id",
+    );
+    call(&catalog, "PUT", "/metadata", Some(HEAT));
+    let unrated = call(&catalog, "GET", "/v1/get-movie-details?id=heat", None);
+    assert_eq!(unrated.status, 200);
+    let unrated = json_of(&unrated);
+    assert_eq!(unrated["Rating"], json!(0.0));
+    assert_eq!(unrated["AmountRatings"], 0);
+    assert_eq!(unrated["Metadata"]["id"], "heat");
+    assert_eq!(unrated["Metadata"]["record_type"], "movie");
+    for (user, value) in [("a", 4), ("b", 5)] {
+        call(
+            &catalog,
+            "PUT",
+            &format!("/rating?id=heat&type=movie&userId={user}&value={value}"),
+            None,
+        );
+    }
+    let rated = json_of(&call(
+        &catalog,
+        "GET",
+        "/v1/get-movie-details?id=heat",
+        None,
+    ));
+    assert_eq!(
+        rated,
+        json!({
+            "Rating": 4.5,
+            "AmountRatings": 2,
+            "Metadata": {
+                "id": "heat",
+                "title": "Heat",
+                "description": rated["Metadata"]["description"],
+                "director": rated["Metadata"]["director"],
+                "record_type": "movie",
+            }
+        })
+    );
+    assert_error(
+        &call(&catalog, "POST", "/v1/get-movie-details?id=heat", None),
+        405,
+        "",
+    );
+    // No way to say "rating unknown" in this shape: a failing rating service is a 503.
+    catalog.rating_down = true;
+    assert_eq!(
+        call(&catalog, "GET", "/v1/get-movie-details?id=heat", None).status,
+        503
+    );
+}
+
+#[test]
 fn a_failing_metadata_service_is_503() {
     let catalog = FakeCatalog {
         metadata_down: true,

@@ -1,4 +1,12 @@
-//! Rating events from Kafka (the original go-movie `RatingEvent`).
+//! Rating events from Kafka, in either shape the `ratings` topic carries:
+//! - the book's `RatingEvent`: `{"userId", "recordId", "recordType", "value", "providerId",
+//!   "eventType": "put" | "delete"}`;
+//! - go-movie's: `{"user_id", "record_id", "record_type", "value", "EventType": "submit" |
+//!   "delete"}` (`submit` puts).
+//!
+//! An event is go-movie's when it has any of go-movie's member names, the book's otherwise;
+//! one that mixes the two is refused. Either way a refusal names the member at fault as the
+//! event spells it.
 
 use serde_json::Value;
 
@@ -24,44 +32,128 @@ pub enum EventError {
     Invalid(#[from] ValidationError),
 }
 
-impl RatingCommand {
-    /// Parses and validates one event (a Kafka message value). Every refusal names the member
-    /// at fault, in words.
-    pub fn from_event(bytes: &[u8]) -> Result<Self, EventError> {
-        let mut event = JsonObject::parse(bytes)?;
-        let target = RatingTarget::parse(
-            event.required_string("recordType")?,
-            event.required_string("recordId")?,
-        )?;
-        let user = UserId::parse(event.required_string(UserId::FIELD)?)?;
-        // Ignored, but when sent it is the string the contract says.
-        event.string("providerId")?;
-        match event.string("eventType")?.as_deref() {
-            Some("put") => {
+/// How a shape of event names its members, and its two kinds of event.
+struct Shape {
+    name: &'static str,
+    user_id: &'static str,
+    record_id: &'static str,
+    record_type: &'static str,
+    event_type: &'static str,
+    put: &'static str,
+    delete: &'static str,
+    /// A member read only to check its type (the book's `providerId`).
+    checked: Option<&'static str>,
+}
+
+const BOOK: Shape = Shape {
+    name: "the book's",
+    user_id: UserId::FIELD,
+    record_id: "recordId",
+    record_type: "recordType",
+    event_type: "eventType",
+    put: "put",
+    delete: "delete",
+    checked: Some("providerId"),
+};
+
+const GO_MOVIE: Shape = Shape {
+    name: "go-movie's",
+    user_id: "user_id",
+    record_id: "record_id",
+    record_type: "record_type",
+    event_type: "EventType",
+    put: "submit",
+    delete: "delete",
+    checked: None,
+};
+
+impl Shape {
+    fn members(&self) -> [&'static str; 4] {
+        [
+            self.user_id,
+            self.record_id,
+            self.record_type,
+            self.event_type,
+        ]
+    }
+
+    /// The shape `event` is in: go-movie's when it names a member go-movie's way.
+    fn of(event: &JsonObject) -> Result<&'static Shape, ValidationError> {
+        let sent = |shape: &Shape| shape.members().into_iter().find(|name| event.has(name));
+        match (sent(&GO_MOVIE), sent(&BOOK)) {
+            (Some(go_movie), Some(book)) => Err(ValidationError::new(
+                go_movie,
+                format!(
+                    "is go-movie's name, but the event also has the book's member {}: \
+                     an event is in one shape or the other",
+                    shown(book)
+                ),
+            )),
+            (Some(_), None) => Ok(&GO_MOVIE),
+            (None, _) => Ok(&BOOK),
+        }
+    }
+
+    /// `err` with its field named as this shape names it.
+    fn named(&self, err: ValidationError) -> ValidationError {
+        let field = match err.field {
+            "userId" => self.user_id,
+            "recordId" => self.record_id,
+            "recordType" => self.record_type,
+            other => other,
+        };
+        ValidationError { field, ..err }
+    }
+
+    fn command(&self, mut event: JsonObject) -> Result<RatingCommand, ValidationError> {
+        let record_type = event.required_string(self.record_type)?;
+        let record_id = event.required_string(self.record_id)?;
+        let target = RatingTarget::parse(record_type, record_id).map_err(|err| self.named(err))?;
+        let user =
+            UserId::parse(event.required_string(self.user_id)?).map_err(|err| self.named(err))?;
+        if let Some(member) = self.checked {
+            // Ignored, but when sent it is the string the contract says.
+            event.string(member)?;
+        }
+        match event.string(self.event_type)?.as_deref() {
+            Some(kind) if kind == self.put => {
                 let value = match event.take("value") {
                     Some(Value::Number(number)) => number
                         .as_i64()
                         .ok_or_else(|| RatingValue::refused(&number))
                         .and_then(RatingValue::new)?,
-                    None | Some(Value::Null) => {
-                        return Err(ValidationError::missing("value").into())
-                    }
-                    Some(other) => return Err(RatingValue::refused(json_kind(&other)).into()),
+                    None | Some(Value::Null) => return Err(ValidationError::missing("value")),
+                    Some(other) => return Err(RatingValue::refused(json_kind(&other))),
                 };
-                Ok(Self::Put(Rating {
+                Ok(RatingCommand::Put(Rating {
                     target,
                     user,
                     value,
                 }))
             }
-            Some("delete") => Ok(Self::Delete { target, user }),
+            Some(kind) if kind == self.delete => Ok(RatingCommand::Delete { target, user }),
             Some(other) => Err(ValidationError::new(
-                "eventType",
-                format!("must be \"put\" or \"delete\" (got {})", shown(other)),
-            )
-            .into()),
-            None => Err(ValidationError::missing("eventType").into()),
+                self.event_type,
+                format!(
+                    "must be \"{}\" or \"{}\" in {} events (got {})",
+                    self.put,
+                    self.delete,
+                    self.name,
+                    shown(other)
+                ),
+            )),
+            None => Err(ValidationError::missing(self.event_type)),
         }
+    }
+}
+
+impl RatingCommand {
+    /// Parses and validates one event (a Kafka message value), in either shape. Every refusal
+    /// names the member at fault, in words.
+    pub fn from_event(bytes: &[u8]) -> Result<Self, EventError> {
+        let event = JsonObject::parse(bytes)?;
+        let shape = Shape::of(&event)?;
+        Ok(shape.command(event)?)
     }
 }
 
@@ -81,6 +173,49 @@ mod tests {
         )
         .expect("delete ignores value");
         assert!(matches!(delete, RatingCommand::Delete { .. }));
+    }
+
+    #[test]
+    fn go_movie_events_parse_with_submit_as_put() {
+        let submit = RatingCommand::from_event(
+            br#"{"record_id":"m1","record_type":"movie","user_id":"u1","value":5,"EventType":"submit"}"#,
+        )
+        .expect("valid submit");
+        let RatingCommand::Put(rating) = submit else {
+            panic!("submit is a put: {submit:?}")
+        };
+        assert_eq!(rating.value.get(), 5);
+        assert_eq!(rating.user.as_str(), "u1");
+        assert_eq!(rating.target.record_id.as_str(), "m1");
+        let delete = RatingCommand::from_event(
+            br#"{"record_id":"m1","record_type":"movie","user_id":"u1","value":0,"EventType":"delete"}"#,
+        )
+        .expect("delete ignores value");
+        assert!(matches!(delete, RatingCommand::Delete { user, .. } if user.as_str() == "u1"));
+    }
+
+    #[test]
+    fn bad_go_movie_events_name_the_member_as_go_movie_spells_it() {
+        let cases: &[(&[u8], &str)] = &[
+            (br#"{"record_id":"m","record_type":"movie","user_id":"u","value":3,"EventType":"put"}"#, r#"EventType must be "submit" or "delete" in go-movie's events (got "put")"#),
+            (br#"{"record_id":"m","record_type":"movie","user_id":"u","value":3}"#, "EventType is required"),
+            (br#"{"record_id":"m","record_type":"Movie","user_id":"u","value":3,"EventType":"submit"}"#, "record_type "),
+            (br#"{"record_id":"","record_type":"movie","user_id":"u","value":3,"EventType":"submit"}"#, "record_id must not be empty"),
+            (br#"{"record_id":"m","record_type":"movie","user_id":7,"value":3,"EventType":"submit"}"#, "user_id must be a string (got a number)"),
+            (br#"{"record_id":"m","record_type":"movie","value":3,"EventType":"submit"}"#, "user_id is required"),
+            (br#"{"record_id":"m","record_type":"movie","user_id":"u","value":9,"EventType":"submit"}"#, "value"),
+            (br#"{"record_id":"m","record_type":"movie","user_id":"u","value":"3","EventType":"submit"}"#, "value"),
+            (br#"{"record_id":"m","record_type":"movie","userId":"u","value":3,"EventType":"submit"}"#, "an event is in one shape or the other"),
+            (br#"{"record_id":"m","record_type":"movie","user_id":"u","user_id":"v","value":3,"EventType":"submit"}"#, "member \"user_id\" appears more than once"),
+        ];
+        for (event, expected) in cases {
+            let err = RatingCommand::from_event(event).expect_err("refused");
+            assert!(
+                err.to_string().contains(expected),
+                "{}: {err}",
+                String::from_utf8_lossy(event)
+            );
+        }
     }
 
     #[test]

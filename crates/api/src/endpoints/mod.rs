@@ -22,6 +22,7 @@ pub fn handle(request: Request, catalog: &impl Catalog) -> Response {
         Endpoint::OpenApi => Ok(openapi::document()),
         Endpoint::Health => Ok(health::get(catalog)),
         Endpoint::GetMovie => movie::get(&query, catalog),
+        Endpoint::GetMovieDetailsV1 => movie::get_v1(&query, catalog),
         Endpoint::GetMetadata => metadata::get(&query, catalog),
         Endpoint::PutMetadata => metadata::put(request.body, catalog),
         Endpoint::PostMetadata => metadata::post(request.body, catalog),
