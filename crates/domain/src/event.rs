@@ -105,32 +105,31 @@ impl Shape {
         ValidationError { field, ..err }
     }
 
-    fn command(&self, mut event: JsonObject) -> Result<RatingCommand, ValidationError> {
+    /// The rating an event or submission is about, and whose it is.
+    fn target_and_user(
+        &self,
+        event: &mut JsonObject,
+    ) -> Result<(RatingTarget, UserId), ValidationError> {
         let record_type = event.required_string(self.record_type)?;
         let record_id = event.required_string(self.record_id)?;
         let target = RatingTarget::parse(record_type, record_id).map_err(|err| self.named(err))?;
         let user =
             UserId::parse(event.required_string(self.user_id)?).map_err(|err| self.named(err))?;
+        Ok((target, user))
+    }
+
+    fn command(&self, mut event: JsonObject) -> Result<RatingCommand, ValidationError> {
+        let (target, user) = self.target_and_user(&mut event)?;
         if let Some(member) = self.checked {
             // Ignored, but when sent it is the string the contract says.
             event.string(member)?;
         }
         match event.string(self.event_type)?.as_deref() {
-            Some(kind) if kind == self.put => {
-                let value = match event.take("value") {
-                    Some(Value::Number(number)) => number
-                        .as_i64()
-                        .ok_or_else(|| RatingValue::refused(&number))
-                        .and_then(RatingValue::new)?,
-                    None | Some(Value::Null) => return Err(ValidationError::missing("value")),
-                    Some(other) => return Err(RatingValue::refused(json_kind(&other))),
-                };
-                Ok(RatingCommand::Put(Rating {
-                    target,
-                    user,
-                    value,
-                }))
-            }
+            Some(kind) if kind == self.put => Ok(RatingCommand::Put(Rating {
+                target,
+                user,
+                value: value_of(&mut event)?,
+            })),
             Some(kind) if kind == self.delete => Ok(RatingCommand::Delete { target, user }),
             Some(other) => Err(ValidationError::new(
                 self.event_type,
@@ -144,6 +143,70 @@ impl Shape {
             )),
             None => Err(ValidationError::missing(self.event_type)),
         }
+    }
+}
+
+/// The member `value`: an integer from 1 to 5.
+fn value_of(event: &mut JsonObject) -> Result<RatingValue, ValidationError> {
+    match event.take("value") {
+        Some(Value::Number(number)) => number
+            .as_i64()
+            .ok_or_else(|| RatingValue::refused(&number))
+            .and_then(RatingValue::new),
+        None | Some(Value::Null) => Err(ValidationError::missing("value")),
+        Some(other) => Err(RatingValue::refused(json_kind(&other))),
+    }
+}
+
+/// go-movie's `POST /v1/submit-rating`: a rating in go-movie's names, published to the
+/// `ratings` topic as its `submit` event.
+impl Rating {
+    /// Reads a submission `{"record_id", "record_type", "user_id", "value"}`: go-movie's
+    /// member names only, and no `EventType` (a submission always submits).
+    pub fn from_go_movie_submission(mut body: JsonObject) -> Result<Self, ValidationError> {
+        if let Some(book) = BOOK.members().into_iter().find(|name| body.has(name)) {
+            return Err(ValidationError::new(
+                book,
+                "is the book's name for a member; a go-movie submission names it \
+                 go-movie's way (user_id, record_id, record_type)",
+            ));
+        }
+        if body.has(GO_MOVIE.event_type) {
+            return Err(ValidationError::new(
+                GO_MOVIE.event_type,
+                "must not be sent: a submission always submits",
+            ));
+        }
+        let (target, user) = GO_MOVIE.target_and_user(&mut body)?;
+        let value = value_of(&mut body)?;
+        Ok(Self {
+            target,
+            user,
+            value,
+        })
+    }
+
+    /// The rating as go-movie's `submit` event.
+    pub fn go_movie_event(&self) -> Value {
+        let members = [
+            (
+                GO_MOVIE.record_id,
+                Value::from(self.target.record_id.as_str()),
+            ),
+            (
+                GO_MOVIE.record_type,
+                self.target.record_type.as_str().into(),
+            ),
+            (GO_MOVIE.user_id, self.user.as_str().into()),
+            ("value", self.value.get().into()),
+            (GO_MOVIE.event_type, GO_MOVIE.put.into()),
+        ];
+        Value::Object(
+            members
+                .into_iter()
+                .map(|(name, value)| (name.to_string(), value))
+                .collect(),
+        )
     }
 }
 
@@ -215,6 +278,47 @@ mod tests {
                 "{}: {err}",
                 String::from_utf8_lossy(event)
             );
+        }
+    }
+
+    #[test]
+    fn a_submission_becomes_the_submit_event_it_publishes() {
+        let body = |json: &str| JsonObject::parse(json.as_bytes()).expect("an object");
+        let rating = Rating::from_go_movie_submission(body(
+            r#"{"record_id":"m1","record_type":"movie","user_id":"u1","value":4}"#,
+        ))
+        .expect("valid");
+        let event = rating.go_movie_event();
+        assert_eq!(
+            event,
+            serde_json::json!({"record_id":"m1","record_type":"movie","user_id":"u1",
+                               "value":4,"EventType":"submit"})
+        );
+        // What it publishes is what the rating service applies.
+        let applied =
+            RatingCommand::from_event(event.to_string().as_bytes()).expect("a valid event");
+        assert_eq!(applied, RatingCommand::Put(rating));
+
+        for (json, expected) in [
+            (
+                r#"{"record_id":"m","record_type":"movie","user_id":"u","value":6}"#,
+                "value",
+            ),
+            (
+                r#"{"record_id":"m","record_type":"movie","value":3}"#,
+                "user_id is required",
+            ),
+            (
+                r#"{"recordId":"m","record_type":"movie","user_id":"u","value":3}"#,
+                "recordId is the book's name",
+            ),
+            (
+                r#"{"record_id":"m","record_type":"movie","user_id":"u","value":3,"EventType":"delete"}"#,
+                "EventType must not be sent",
+            ),
+        ] {
+            let err = Rating::from_go_movie_submission(body(json)).expect_err(json);
+            assert!(err.to_string().contains(expected), "{json}: {err}");
         }
     }
 
