@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use movie_e2e::kafka::{
     event, go_movie_event, ingest, produce_raw, rating_aggregate as aggregate, read_topic,
-    write_events,
+    write_events, Record,
 };
 use movie_e2e::{eventually, require_app, unique};
 use serde_json::json;
@@ -53,13 +53,7 @@ fn bad_events_are_dead_lettered_and_the_rest_applied() {
     )
     .expect("good-1 and good-2 applied");
 
-    let mut dead = Vec::new();
-    eventually("three dead letters", Duration::from_secs(30), || {
-        dead = read_topic("ratings.dlq", &record, Duration::from_secs(3))?;
-        Ok(dead.len() >= 3)
-    })
-    .expect("dead letters");
-    assert_eq!(dead.len(), 3, "exactly the three bad events: {dead:?}");
+    let dead = dead_letters(&record, 3);
     let by_payload = |needle: &str| {
         dead.iter()
             .find(|record| String::from_utf8_lossy(&record.payload).contains(needle))
@@ -77,6 +71,26 @@ fn bad_events_are_dead_lettered_and_the_rest_applied() {
     assert!(!dead
         .iter()
         .any(|r| String::from_utf8_lossy(&r.payload).contains("good-")));
+}
+
+/// The dead letters of `record`'s events, once there are `count`: exactly that many.
+fn dead_letters(record: &str, count: usize) -> Vec<Record> {
+    let mut dead = Vec::new();
+    eventually(
+        &format!("{count} dead letters"),
+        Duration::from_secs(30),
+        || {
+            dead = read_topic("ratings.dlq", record, Duration::from_secs(3))?;
+            Ok(dead.len() >= count)
+        },
+    )
+    .expect("dead letters");
+    assert_eq!(
+        dead.len(),
+        count,
+        "exactly the {count} bad events: {dead:?}"
+    );
+    dead
 }
 
 /// go-movie's own events (snake_case, `EventType` submit/delete) are applied like the book's,
@@ -110,13 +124,7 @@ fn go_movie_shaped_events_are_applied_and_broken_ones_dead_lettered() {
     )
     .expect("the valid events applied");
 
-    let mut dead = Vec::new();
-    eventually("three dead letters", Duration::from_secs(30), || {
-        dead = read_topic("ratings.dlq", &record, Duration::from_secs(3))?;
-        Ok(dead.len() >= 3)
-    })
-    .expect("dead letters");
-    assert_eq!(dead.len(), 3, "exactly the three broken events: {dead:?}");
+    let dead = dead_letters(&record, 3);
     let reason = |needle: &str| {
         dead.iter()
             .find(|record| String::from_utf8_lossy(&record.payload).contains(needle))

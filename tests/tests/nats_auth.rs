@@ -10,7 +10,7 @@ use std::time::Duration;
 use movie_e2e::{bash, nats, require_app, shape};
 use nats_auth::creds::Creds;
 use nats_auth::roles::{roles, Topics};
-use nats_auth::{Identities, Subject, Token};
+use nats_auth::Identities;
 
 const NO_ANSWER_WITHIN: Duration = Duration::from_secs(2);
 
@@ -23,12 +23,8 @@ fn runtime() -> tokio::runtime::Runtime {
 /// the party's, whose log lines the last test checks.
 fn probe_creds(role: &str) -> String {
     let lattice = std::env::var("LATTICE").unwrap_or_else(|_| "default".to_string());
-    let topics = Topics {
-        lattice: Token::parse("lattice", &lattice).expect("lattice name"),
-        secrets: Subject::parse("secrets", "wasmcloud.secrets").expect("topic"),
-        secrets_backend: Token::parse("backend", "nats-kv").expect("name"),
-        policy: Subject::parse("policy", "wasmcloud.policy").expect("topic"),
-    };
+    let topics = Topics::parse(&lattice, "wasmcloud.secrets", "nats-kv", "wasmcloud.policy")
+        .expect("valid names");
     let role = roles(&topics)
         .into_iter()
         .find(|candidate| candidate.name == role)

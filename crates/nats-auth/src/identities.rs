@@ -286,15 +286,15 @@ impl Identities {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Subject, Token};
 
     fn topics() -> Topics {
-        Topics {
-            lattice: Token::parse("lattice", "default").expect("token"),
-            secrets: Subject::parse("secrets", "wasmcloud.secrets").expect("subject"),
-            secrets_backend: Token::parse("backend", "nats-kv").expect("token"),
-            policy: Subject::parse("policy", "wasmcloud.policy").expect("subject"),
-        }
+        Topics::parse(
+            "default",
+            "wasmcloud.secrets",
+            "nats-kv",
+            "wasmcloud.policy",
+        )
+        .expect("valid names")
     }
 
     fn scratch(name: &str) -> PathBuf {

@@ -7,7 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use nats_auth::roles::Topics;
-use nats_auth::{Identities, Subject, Token};
+use nats_auth::Identities;
 
 #[derive(Debug, Parser)]
 #[command(name = "lattice-auth", version, about)]
@@ -46,12 +46,7 @@ fn main() -> anyhow::Result<()> {
             secrets_backend,
             policy_topic,
         } => {
-            let topics = Topics {
-                lattice: Token::parse("the lattice's name", &lattice)?,
-                secrets: Subject::parse("the secrets topic", &secrets_topic)?,
-                secrets_backend: Token::parse("the secrets backend's name", &secrets_backend)?,
-                policy: Subject::parse("the policy topic", &policy_topic)?,
-            };
+            let topics = Topics::parse(&lattice, &secrets_topic, &secrets_backend, &policy_topic)?;
             let now = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .context("the clock is before 1970")?

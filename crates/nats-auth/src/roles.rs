@@ -12,7 +12,7 @@
 //!   stream (`SECRETS_<backend>_state_lock.>`), and the policy service's topic;
 //! - replies, on `_INBOX.>`.
 
-use crate::{Subject, Token};
+use crate::{Subject, SubjectError, Token};
 
 /// The subjects a user may use.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +40,24 @@ pub struct Topics {
     pub secrets_backend: Token,
     /// The policy service's topic (the hosts' `--policy-topic`).
     pub policy: Subject,
+}
+
+impl Topics {
+    /// Checks each name: the lattice and the backend are single tokens, the topics literal
+    /// subjects.
+    pub fn parse(
+        lattice: &str,
+        secrets: &str,
+        secrets_backend: &str,
+        policy: &str,
+    ) -> Result<Self, SubjectError> {
+        Ok(Self {
+            lattice: Token::parse("the lattice's name", lattice)?,
+            secrets: Subject::parse("the secrets topic", secrets)?,
+            secrets_backend: Token::parse("the secrets backend's name", secrets_backend)?,
+            policy: Subject::parse("the policy topic", policy)?,
+        })
+    }
 }
 
 fn strings<const N: usize>(subjects: [String; N]) -> Vec<String> {
@@ -155,17 +173,15 @@ pub fn roles(topics: &Topics) -> Vec<Role> {
 mod tests {
     use super::*;
 
-    fn topics() -> Topics {
-        Topics {
-            lattice: Token::parse("lattice", "default").expect("token"),
-            secrets: Subject::parse("secrets", "wasmcloud.secrets").expect("subject"),
-            secrets_backend: Token::parse("backend", "nats-kv").expect("token"),
-            policy: Subject::parse("policy", "wasmcloud.policy").expect("subject"),
-        }
-    }
-
     fn role(name: &str) -> Role {
-        roles(&topics())
+        let topics = Topics::parse(
+            "default",
+            "wasmcloud.secrets",
+            "nats-kv",
+            "wasmcloud.policy",
+        )
+        .expect("valid names");
+        roles(&topics)
             .into_iter()
             .find(|role| role.name == name)
             .expect("role")
@@ -187,6 +203,13 @@ mod tests {
     }
     fn may_publish(role: &Role, subject: &str) -> bool {
         role.permissions.publish.iter().any(|p| matches(p, subject))
+    }
+
+    #[test]
+    fn names_that_would_widen_a_permission_are_refused() {
+        assert!(Topics::parse("a.b", "wasmcloud.secrets", "nats-kv", "wasmcloud.policy").is_err());
+        assert!(Topics::parse("default", "wasmcloud.>", "nats-kv", "wasmcloud.policy").is_err());
+        assert!(Topics::parse("default", "wasmcloud.secrets", "*", "wasmcloud.policy").is_err());
     }
 
     #[test]
