@@ -4,9 +4,7 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
-as_postgres() { (cd / && runuser -u postgres -- "$@"); }
 export PGOPTIONS="-c client_min_messages=warning"
-psql_admin() { as_postgres psql -p "$PG_PORT" -v ON_ERROR_STOP=1 -qtAX "$@"; }
 
 # The application's role, with this machine's password for it (made here on the first run).
 # The password goes to psql on standard input, never on a command line.
@@ -15,10 +13,7 @@ if [[ ! -s "$PG_PASSWORD_FILE" ]]; then
   save_pg_password "$(new_pg_password)"
 fi
 [[ -s "$PGPASSFILE" ]] || save_pg_password "$(pg_password)"
-app_login() {
-  PGSSLMODE=verify-full PGSSLROOTCERT="$PG_CA_FILE" psql -h 127.0.0.1 -p "$PG_PORT" \
-    -U "$PG_USER" -d postgres -w -qtAX -c "SELECT 1" >/dev/null 2>&1
-}
+app_login() { psql_app postgres -c "SELECT 1" >/dev/null 2>&1; }
 if [[ -z "$(psql_admin -c "SELECT 1 FROM pg_roles WHERE rolname = '$PG_USER'")" ]]; then
   log "postgres: creating role $PG_USER"
   printf "CREATE ROLE %s LOGIN PASSWORD '%s'\n" "$PG_USER" "$(pg_password)" | psql_admin
@@ -46,10 +41,7 @@ for db in "${PG_DATABASES[@]}"; do
   fi
   dir="$ROOT/migrations/$db"
   [[ -d "$dir" ]] || continue
-  app_psql() {
-    PGSSLMODE=verify-full PGSSLROOTCERT="$PG_CA_FILE" psql -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER" -d "$db" \
-      -v ON_ERROR_STOP=1 -qtAX "$@"
-  }
+  app_psql() { psql_app "$db" "$@"; }
   app_psql -c "CREATE TABLE IF NOT EXISTS schema_migrations (
       version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
   for file in "$dir"/*.sql; do

@@ -262,6 +262,15 @@ host_metrics_port() { echo $((HOST_METRICS_BASE_PORT + 10 * ($1 - 1))); }
 
 # pg_password: the password of role $PG_USER (made by scripts/db.sh). Never printed by a script.
 pg_password() { cat "$PG_PASSWORD_FILE"; }
+# psql_admin ARGS...: psql as the cluster's superuser (peer authentication over the socket).
+psql_admin() { (cd / && runuser -u postgres -- psql -p "$PG_PORT" -v ON_ERROR_STOP=1 -qtAX "$@"); }
+# psql_app DATABASE ARGS...: psql as role $PG_USER over TCP, TLS verified against the project's
+# CA, the password from $PGPASSFILE (never prompted for).
+psql_app() {
+  local database="$1"; shift
+  PGSSLMODE=verify-full PGSSLROOTCERT="$PG_CA_FILE" psql -h 127.0.0.1 -p "$PG_PORT" \
+    -U "$PG_USER" -d "$database" -w -v ON_ERROR_STOP=1 -qtAX "$@"
+}
 # new_pg_password: a fresh random password (48 hex digits).
 new_pg_password() { openssl rand -hex 24; }
 # save_pg_password PASSWORD: keeps PASSWORD as role $PG_USER's, in its file and in $PGPASSFILE

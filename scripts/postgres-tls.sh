@@ -97,7 +97,7 @@ if [[ "$(cat "$HBA")" != "$(printf '%s\n%s' "$wanted_block" "$rest")" ]]; then
   changed=1
 fi
 
-admin_sql() { (cd / && runuser -u postgres -- psql -p "$PG_PORT" -qtAX -v ON_ERROR_STOP=1 -c "$1"); }
+admin_sql() { psql_admin -c "$1"; }
 if ((changed)); then
   log "postgres TLS: reloading cluster $PG_VERSION/$PG_CLUSTER"
   pg_ctlcluster "$PG_VERSION" "$PG_CLUSTER" reload

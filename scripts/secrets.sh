@@ -116,8 +116,7 @@ rotate() {
   # 1. The backend holds the new password (a new version of the secret).
   put_password "$password"
   # 2. Postgres takes it. Sessions already open stay open; new ones need the new password.
-  printf "ALTER ROLE %s PASSWORD '%s'\n" "$PG_USER" "$password" |
-    (cd / && runuser -u postgres -- psql -p "$PG_PORT" -qtAX -v ON_ERROR_STOP=1 >/dev/null)
+  printf "ALTER ROLE %s PASSWORD '%s'\n" "$PG_USER" "$password" | psql_admin >/dev/null
   # 3. This machine's files (psql, tests and the native baseline read them).
   save_pg_password "$password"
   # 4. Each Postgres provider drains and stops; wadm starts it again, and the host hands the

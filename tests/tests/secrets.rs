@@ -42,9 +42,7 @@ fn logs_in_with(password: &str) -> Result<(), String> {
     let output = bash()
         .arg("-c")
         .arg(
-            r#"source scripts/env.sh && PGPASSWORD="$(cat)" PGSSLMODE=verify-full \
-               PGSSLROOTCERT="$PG_CA_FILE" psql -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER" \
-               -d movie_metadata -w -qtAX -c "SELECT 1""#,
+            r#"source scripts/env.sh && PGPASSWORD="$(cat)" psql_app movie_metadata -c "SELECT 1""#,
         )
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
@@ -172,12 +170,7 @@ fn rotating_the_password_keeps_the_app_working_and_retires_the_old_one() {
     let movie = json!({"id": id, "title": "The Conversation", "description": "", "director": "Francis Ford Coppola"});
     assert_eq!(app.put_metadata(&movie).json_with(200), movie);
 
-    let psql = |sql: &str| {
-        in_project(&format!(
-            "PGSSLMODE=verify-full PGSSLROOTCERT=\"$PG_CA_FILE\" psql -h 127.0.0.1 -p \"$PG_PORT\" \
-             -U \"$PG_USER\" -d movie_metadata -w -qtAX -c \"{sql}\""
-        ))
-    };
+    let psql = |sql: &str| in_project(&format!("psql_app movie_metadata -c \"{sql}\""));
     let rotation_began = psql("SELECT now()");
     let started = Instant::now();
     let output = in_project("scripts/secrets.sh rotate 2>&1");
