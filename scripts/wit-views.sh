@@ -18,7 +18,7 @@ header = """// DERIVED from wit/catalog.wit by scripts/wit-views.sh; do not edit
 """
 body = re.sub(r"^(//.*\n)+", "", source)
 body = re.sub(r"(: func\([^)]*\) -> )(.*);", r"\1result<\2, rpc-error>;", body)
-body = re.sub(r"(\ninterface (?:metadata|rating) \{\n  use types\.\{[^}]*\};\n)",
+body = re.sub(r"(\ninterface (?:metadata|rating|rating-events) \{\n)",
               r"\1  use wrpc:rpc/error@0.1.0.{error as rpc-error};\n", body)
 sys.stdout.write(header + body)
 PY

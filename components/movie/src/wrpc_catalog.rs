@@ -1,12 +1,12 @@
-//! [`Catalog`] over wRPC: the metadata and rating components, reached through the links of
-//! `wadm.yaml`. Arguments are valid domain values, sent as the records of
+//! [`Catalog`] over wRPC: the metadata and rating components, and the Kafka provider's rating
+//! events, reached through the links of `wadm.yaml`. Arguments are valid domain values, sent as the records of
 //! `movie:catalog/types`; answers come back as the same records and are passed on as they are.
 
 use catalog_types::{Aggregate, Metadata as StoredMetadata, ServiceError};
 use movie_api::Catalog;
 use movie_domain::{Metadata, MetadataId, NewMetadata, Rating, RatingTarget, UserId};
 
-use crate::bindings::movie::catalog::{metadata, rating};
+use crate::bindings::movie::catalog::{metadata, rating, rating_events};
 use crate::bindings::wrpc::rpc::error::Error as RpcError;
 
 /// The services, as the gateway's links reach them.
@@ -87,4 +87,24 @@ impl Catalog for WrpcCatalog {
     fn ping_rating(&self) -> Result<(), ServiceError> {
         idempotent_answer("rating", rating::ping)
     }
+
+    fn submit_rating(&self, value: &Rating) -> Result<(), ServiceError> {
+        let body = value.go_movie_event().to_string();
+        // Not retried here: a publish that failed may still have reached the broker, and the
+        // client, told 503, decides (a second submit of the same rating changes nothing).
+        let published = rating_events::publish(RATINGS_TOPIC, &value.key(), body.as_bytes());
+        match published {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(why)) => Err(ServiceError::Unavailable(format!(
+                "the rating was not handed to the broker: {why}"
+            ))),
+            Err(err) => Err(ServiceError::Unavailable(format!(
+                "the Kafka provider is unreachable: {}",
+                err.to_debug_string()
+            ))),
+        }
+    }
 }
+
+/// The topic the rating service consumes (CONTRACT.md).
+const RATINGS_TOPIC: &str = "ratings";

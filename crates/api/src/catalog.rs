@@ -4,7 +4,8 @@
 use catalog_types::{Aggregate, Metadata as StoredMetadata, ServiceError};
 use movie_domain::{Metadata, MetadataId, NewMetadata, Rating, RatingTarget, UserId};
 
-/// The services behind the gateway, one method per call of `movie:catalog`. Arguments are
+/// The services behind the gateway, one method per call of `movie:catalog` (the rating events
+/// go through the Kafka provider). Arguments are
 /// already valid; answers are what the service stored, passed on as they are. A service that
 /// cannot be reached answers [`ServiceError::Unavailable`].
 pub trait Catalog {
@@ -16,4 +17,7 @@ pub trait Catalog {
     fn delete_rating(&self, target: &RatingTarget, user: &UserId) -> Result<(), ServiceError>;
     fn aggregate(&self, target: &RatingTarget) -> Result<Option<Aggregate>, ServiceError>;
     fn ping_rating(&self) -> Result<(), ServiceError>;
+    /// Hands `rating` to the broker as go-movie's submit event, for the rating service to
+    /// apply; `Ok` once the broker has it.
+    fn submit_rating(&self, rating: &Rating) -> Result<(), ServiceError>;
 }

@@ -10,6 +10,7 @@ pub enum Endpoint {
     Health,
     GetMovie,
     GetMovieDetailsV1,
+    SubmitRatingV1,
     GetMetadata,
     PutMetadata,
     PostMetadata,
@@ -45,6 +46,10 @@ const RESOURCES: &[Resource] = &[
     Resource {
         path: "/v1/get-movie-details",
         methods: &[(Method::Get, Endpoint::GetMovieDetailsV1)],
+    },
+    Resource {
+        path: "/v1/submit-rating",
+        methods: &[(Method::Post, Endpoint::SubmitRatingV1)],
     },
     Resource {
         path: "/metadata",

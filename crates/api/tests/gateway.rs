@@ -16,6 +16,9 @@ struct FakeCatalog {
     ratings: RefCell<BTreeMap<(String, String, String), u8>>,
     rating_down: bool,
     metadata_down: bool,
+    broker_down: bool,
+    /// The events handed to the broker, with their keys.
+    published: RefCell<Vec<(String, Value)>>,
 }
 
 fn down() -> ServiceError {
@@ -107,6 +110,16 @@ impl Catalog for FakeCatalog {
 
     fn ping_rating(&self) -> Result<(), ServiceError> {
         Self::ping(self.rating_down)
+    }
+
+    fn submit_rating(&self, rating: &Rating) -> Result<(), ServiceError> {
+        if self.broker_down {
+            return Err(ServiceError::Unavailable("broker unreachable".into()));
+        }
+        self.published
+            .borrow_mut()
+            .push((rating.key(), rating.go_movie_event()));
+        Ok(())
     }
 }
 
@@ -540,6 +553,78 @@ fn go_movies_details_route_answers_in_its_shape() {
     assert_eq!(
         call(&catalog, "GET", "/v1/get-movie-details?id=heat", None).status,
         503
+    );
+}
+
+#[test]
+fn go_movies_submissions_are_handed_to_the_broker_as_submit_events() {
+    let mut catalog = FakeCatalog::default();
+    let body = r#"{"record_id":"heat","record_type":"movie","user_id":"alice","value":4}"#;
+    let accepted = call(&catalog, "POST", "/v1/submit-rating", Some(body));
+    assert_eq!(
+        accepted.status,
+        202,
+        "{}",
+        String::from_utf8_lossy(&accepted.body)
+    );
+    let event = json!({"record_id":"heat","record_type":"movie","user_id":"alice","value":4,
+                       "EventType":"submit"});
+    assert_eq!(json_of(&accepted), json!({ "accepted": event }));
+    assert_eq!(
+        *catalog.published.borrow(),
+        [("movie/heat/alice".to_string(), event)]
+    );
+
+    // The same rules as every other body: JSON errors naming the member, 413, 405.
+    for (body, needle) in [
+        (
+            r#"{"record_id":"heat","record_type":"movie","user_id":"alice","value":9}"#,
+            "value",
+        ),
+        (
+            r#"{"record_id":"heat","record_type":"movie","value":3}"#,
+            "user_id is required",
+        ),
+        (
+            r#"{"recordId":"heat","record_type":"movie","user_id":"a","value":3}"#,
+            "recordId",
+        ),
+        (
+            r#"{"record_id":"heat","record_type":"movie","user_id":"a","value":3,"EventType":"delete"}"#,
+            "EventType",
+        ),
+        ("[1]", "not a valid JSON object"),
+        ("", "body"),
+    ] {
+        assert_error(
+            &call(&catalog, "POST", "/v1/submit-rating", Some(body)),
+            400,
+            needle,
+        );
+    }
+    assert_eq!(
+        catalog.published.borrow().len(),
+        1,
+        "nothing else was published"
+    );
+    let too_large = handle(
+        Request {
+            method: Method::Post,
+            path: "/v1/submit-rating".into(),
+            query: None,
+            body: None,
+        },
+        &catalog,
+    );
+    assert_error(&too_large, 413, &MAX_BODY_BYTES.to_string());
+    assert_error(&call(&catalog, "GET", "/v1/submit-rating", None), 405, "");
+
+    // A broker that does not take the event: 503, with the reason.
+    catalog.broker_down = true;
+    assert_error(
+        &call(&catalog, "POST", "/v1/submit-rating", Some(body)),
+        503,
+        "broker unreachable",
     );
 }
 

@@ -186,6 +186,17 @@ impl Rating {
         })
     }
 
+    /// The partition key of the rating's events, `record_type/record_id/user_id` (as the
+    /// ingester keys the book's): a rating's events stay in one partition, in order.
+    pub fn key(&self) -> String {
+        format!(
+            "{}/{}/{}",
+            self.target.record_type.as_str(),
+            self.target.record_id.as_str(),
+            self.user.as_str()
+        )
+    }
+
     /// The rating as go-movie's `submit` event.
     pub fn go_movie_event(&self) -> Value {
         let members = [
@@ -294,6 +305,7 @@ mod tests {
             serde_json::json!({"record_id":"m1","record_type":"movie","user_id":"u1",
                                "value":4,"EventType":"submit"})
         );
+        assert_eq!(rating.key(), "movie/m1/u1");
         // What it publishes is what the rating service applies.
         let applied =
             RatingCommand::from_event(event.to_string().as_bytes()).expect("a valid event");

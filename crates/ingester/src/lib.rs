@@ -3,7 +3,8 @@
 //! A file is either a JSON array of events (each sent as its compact JSON) or JSON lines
 //! (each non-empty line sent verbatim, so that malformed events can be sent on purpose).
 //!
-//! Each event is keyed by the rating it is about (`recordType/recordId/userId`), so that all
+//! Each event is keyed by the rating it is about (`recordType/recordId/userId`, in either
+//! event shape), so that all
 //! events of one rating land on one partition and are applied in the order they were sent.
 
 #![forbid(unsafe_code)]
@@ -16,15 +17,20 @@ pub struct Event {
     pub value: Vec<u8>,
 }
 
-/// The partition key of an event: the rating it is about.
+/// The partition key of an event, in the book's shape or go-movie's: the rating it is about
+/// (the gateway keys go-movie's submissions the same way).
 pub fn rating_key(value: &[u8]) -> Option<String> {
     let event: serde_json::Value = serde_json::from_slice(value).ok()?;
-    let field = |name: &str| event.get(name)?.as_str().map(str::to_string);
+    let field = |names: [&str; 2]| {
+        names
+            .iter()
+            .find_map(|name| event.get(*name)?.as_str().map(str::to_string))
+    };
     Some(format!(
         "{}/{}/{}",
-        field("recordType")?,
-        field("recordId")?,
-        field("userId")?
+        field(["recordType", "record_type"])?,
+        field(["recordId", "record_id"])?,
+        field(["userId", "user_id"])?
     ))
 }
 
@@ -86,6 +92,11 @@ mod tests {
         .expect("array");
         assert_eq!(events[0].key.as_deref(), Some("movie/m/u"));
         assert_eq!(events[1].key, None);
+        let go_movie = events_from_file(
+            r#"[{"user_id":"u","record_id":"m","record_type":"movie","value":1,"EventType":"submit"}]"#,
+        )
+        .expect("array");
+        assert_eq!(go_movie[0].key.as_deref(), Some("movie/m/u"));
     }
 
     #[test]

@@ -17,6 +17,10 @@ pub const MAX_IN_FLIGHT: &str = "max_in_flight";
 /// is dead-lettered at once, without a delivery (a wRPC call carries it over NATS, whose
 /// messages are at most 1 MiB; and a rating event is a few hundred bytes).
 pub const MAX_EVENT_BYTES: &str = "max_event_bytes";
+/// Our addition, on a component -> provider link: how long a publish waits for the broker's
+/// acknowledgement before it answers an error. Keep it below the host's call timeout
+/// (`WASMCLOUD_RPC_TIMEOUT_MS`), so that the caller gets the reason and not a timed-out call.
+pub const PUBLISH_TIMEOUT_MS: &str = "publish_timeout_ms";
 
 pub const DEFAULT_HOSTS: &str = "127.0.0.1:9092";
 const DEFAULT_MAX_ATTEMPTS: u32 = 5;
@@ -27,6 +31,7 @@ const MAX_MAX_IN_FLIGHT: usize = 1024;
 const DEFAULT_MAX_EVENT_BYTES: usize = 64 * 1024;
 /// Half of NATS's default largest message, leaving room for the call's framing.
 const MAX_MAX_EVENT_BYTES: usize = 512 * 1024;
+const DEFAULT_PUBLISH_TIMEOUT_MS: u64 = 400;
 
 pub use provider_support::ConfigError;
 use provider_support::LinkValues;
@@ -51,6 +56,27 @@ pub fn hosts(config: &HashMap<String, String>) -> Result<String, ConfigError> {
         });
     }
     Ok(hosts.join(","))
+}
+
+/// How a component publishes (component -> provider link).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublisherConfig {
+    pub hosts: String,
+    pub timeout: Duration,
+}
+
+impl PublisherConfig {
+    pub fn from_link(config: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let timeout = values(config).number_or(
+            PUBLISH_TIMEOUT_MS,
+            DEFAULT_PUBLISH_TIMEOUT_MS,
+            1..=60_000,
+        )?;
+        Ok(Self {
+            hosts: hosts(config)?,
+            timeout: Duration::from_millis(timeout),
+        })
+    }
 }
 
 /// How a subscription (provider -> component link) consumes and delivers.
@@ -147,6 +173,18 @@ mod tests {
     use super::*;
 
     use provider_support::link_config as map;
+
+    #[test]
+    fn a_publisher_waits_for_the_broker_as_long_as_its_link_says() {
+        let config = PublisherConfig::from_link(&map(&[])).expect("defaults");
+        assert_eq!(config.hosts, DEFAULT_HOSTS);
+        assert_eq!(config.timeout, Duration::from_millis(400));
+        let config =
+            PublisherConfig::from_link(&map(&[(PUBLISH_TIMEOUT_MS, "250")])).expect("valid");
+        assert_eq!(config.timeout, Duration::from_millis(250));
+        assert!(PublisherConfig::from_link(&map(&[(PUBLISH_TIMEOUT_MS, "0")])).is_err());
+        assert!(PublisherConfig::from_link(&map(&[(PUBLISH_TIMEOUT_MS, "soon")])).is_err());
+    }
 
     #[test]
     fn defaults_follow_the_topic_and_component() {

@@ -11,7 +11,7 @@ use rdkafka::producer::{FutureProducer, FutureRecord, Producer as _};
 use tokio::sync::{Mutex, RwLock};
 use tracing::{info, warn};
 
-use crate::config::SubscriptionConfig;
+use crate::config::{PublisherConfig, SubscriptionConfig};
 use crate::metrics::KafkaMetrics;
 use crate::subscription::Subscription;
 
@@ -20,8 +20,8 @@ use crate::subscription::Subscription;
 pub struct KafkaProvider {
     /// Subscriptions by the component they deliver to.
     subscriptions: Arc<Mutex<HashMap<String, Subscription>>>,
-    /// Producers by the component that publishes through them.
-    producers: Arc<RwLock<HashMap<String, FutureProducer>>>,
+    /// Producers by the component that publishes through them, with how long a publish waits.
+    producers: Arc<RwLock<HashMap<String, (FutureProducer, Duration)>>>,
     metrics: KafkaMetrics,
     /// Stops the exported `consumer` on shutdown (see [`provider_support::Drain`]).
     drain: provider_support::Drain,
@@ -66,39 +66,57 @@ impl KafkaProvider {
         }
     }
 
-    /// Lets `component` publish to the brokers `hosts`.
-    pub async fn add_publisher(&self, component: &str, hosts: &str) -> anyhow::Result<()> {
+    /// Lets `component` publish as `config` says.
+    pub async fn add_publisher(
+        &self,
+        component: &str,
+        config: PublisherConfig,
+    ) -> anyhow::Result<()> {
         let producer: FutureProducer =
-            kafka_settings::producer(hosts, &format!("movie-lattice-{component}"))
+            kafka_settings::producer(&config.hosts, &format!("movie-lattice-{component}"))
                 .create()
                 .context("failed to create the Kafka producer")?;
-        info!(%component, %hosts, "publisher ready");
+        info!(%component, hosts = %config.hosts, timeout = ?config.timeout, "publisher ready");
         self.producers
             .write()
             .await
-            .insert(component.to_string(), producer);
+            .insert(component.to_string(), (producer, config.timeout));
         Ok(())
     }
 
     /// Flushes and forgets `component`'s producer.
     pub async fn remove_publisher(&self, component: &str) {
-        if let Some(producer) = self.producers.write().await.remove(component) {
+        if let Some((producer, _)) = self.producers.write().await.remove(component) {
             flush(&producer);
         }
     }
 
-    /// Produces `body` to `topic` for `component`; `Err` says why it was not sent.
-    pub async fn publish(&self, component: &str, topic: &str, body: &[u8]) -> Result<(), String> {
+    /// Produces `body` to `topic` for `component`, under `key` when given, and returns once
+    /// the broker has acknowledged it; `Err` says why it was not. A publish that outlasts the
+    /// link's timeout is an error too, though the broker may still take the message later.
+    pub async fn publish(
+        &self,
+        component: &str,
+        topic: &str,
+        key: Option<&str>,
+        body: &[u8],
+    ) -> Result<(), String> {
         let producers = self.producers.read().await;
-        let Some(producer) = producers.get(component) else {
+        let Some((producer, timeout)) = producers.get(component) else {
             return Err(format!("no link from {component} to this provider"));
         };
-        let record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(topic).payload(body);
-        producer
-            .send(record, Duration::from_secs(10))
-            .await
-            .map(|_| ())
-            .map_err(|(err, _)| format!("failed to publish to {topic}: {err}"))
+        let mut record: FutureRecord<'_, str, [u8]> = FutureRecord::to(topic).payload(body);
+        if let Some(key) = key {
+            record = record.key(key);
+        }
+        match tokio::time::timeout(*timeout, producer.send(record, *timeout)).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err((err, _))) => Err(format!("failed to publish to {topic}: {err}")),
+            Err(_) => Err(format!(
+                "the broker did not acknowledge the message to {topic} within {timeout:?} \
+                 (it may still take it)"
+            )),
+        }
     }
 
     /// Stops every subscription gracefully (in-flight deliveries finish, offsets are
@@ -116,7 +134,7 @@ impl KafkaProvider {
             subscription.stop().await;
         }
         self.drain.finish(DRAIN_TIMEOUT).await;
-        for (_, producer) in self.producers.write().await.drain() {
+        for (_, (producer, _)) in self.producers.write().await.drain() {
             flush(&producer);
         }
     }

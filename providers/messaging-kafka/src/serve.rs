@@ -1,14 +1,16 @@
-//! The provider on the lattice: the host's link lifecycle and the exported `consumer`
-//! interface, each handed to [`KafkaProvider`].
+//! The provider on the lattice: the host's link lifecycle and the exported interfaces
+//! (`wasmcloud:messaging/consumer`, `movie:catalog/rating-events`), each handed to
+//! [`KafkaProvider`].
 
 use anyhow::Context as _;
 use bytes::Bytes;
 use tracing::info;
 use wasmcloud_provider_sdk::{Context, LinkConfig, LinkDeleteInfo, Provider};
 
+use crate::bindings::exports::movie::catalog::rating_events;
 use crate::bindings::exports::wasmcloud::messaging::consumer;
 use crate::bindings::wasmcloud::messaging::types::BrokerMessage;
-use crate::config::{hosts, SubscriptionConfig};
+use crate::config::{PublisherConfig, SubscriptionConfig};
 use crate::KafkaProvider;
 
 /// The name the provider reports to the host.
@@ -45,8 +47,9 @@ impl Provider for KafkaProvider {
     /// A link from a component to this provider: it may publish.
     async fn receive_link_config_as_target(&self, link: LinkConfig<'_>) -> anyhow::Result<()> {
         let component = link.source_id;
-        let hosts = hosts(link.config).with_context(|| format!("link from {component} refused"))?;
-        self.add_publisher(component, &hosts).await
+        let config = PublisherConfig::from_link(link.config)
+            .with_context(|| format!("link from {component} refused"))?;
+        self.add_publisher(component, config).await
     }
 
     async fn delete_link_as_target(&self, info: impl LinkDeleteInfo) -> anyhow::Result<()> {
@@ -70,7 +73,7 @@ impl consumer::Handler<Option<Context>> for KafkaProvider {
         let Some(component) = context.and_then(|context| context.component) else {
             return Ok(Err("the call carries no source component id".into()));
         };
-        Ok(KafkaProvider::publish(self, &component, &message.subject, &message.body).await)
+        Ok(KafkaProvider::publish(self, &component, &message.subject, None, &message.body).await)
     }
 
     async fn request(
@@ -83,5 +86,22 @@ impl consumer::Handler<Option<Context>> for KafkaProvider {
         Ok(Err(format!(
             "request/reply is not supported on Kafka (subject {subject}); use publish"
         )))
+    }
+}
+
+/// `movie:catalog/rating-events`: a keyed publish (a rating's events keep their order), whose
+/// failures reach the caller as errors it can answer with.
+impl rating_events::Handler<Option<Context>> for KafkaProvider {
+    async fn publish(
+        &self,
+        context: Option<Context>,
+        topic: String,
+        key: String,
+        body: Bytes,
+    ) -> anyhow::Result<Result<(), String>> {
+        let Some(component) = context.and_then(|context| context.component) else {
+            return Ok(Err("the call carries no source component id".into()));
+        };
+        Ok(KafkaProvider::publish(self, &component, &topic, Some(&key), &body).await)
     }
 }

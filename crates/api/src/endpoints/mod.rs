@@ -1,6 +1,7 @@
 //! One module per resource of the API, each with its endpoints; [`handle`] routes a request
 //! to one of them.
 
+mod go_movie;
 pub(crate) mod health;
 mod metadata;
 mod movie;
@@ -22,7 +23,8 @@ pub fn handle(request: Request, catalog: &impl Catalog) -> Response {
         Endpoint::OpenApi => Ok(openapi::document()),
         Endpoint::Health => Ok(health::get(catalog)),
         Endpoint::GetMovie => movie::get(&query, catalog),
-        Endpoint::GetMovieDetailsV1 => movie::get_v1(&query, catalog),
+        Endpoint::GetMovieDetailsV1 => go_movie::movie_details(&query, catalog),
+        Endpoint::SubmitRatingV1 => go_movie::submit_rating(request.body, catalog),
         Endpoint::GetMetadata => metadata::get(&query, catalog),
         Endpoint::PutMetadata => metadata::put(request.body, catalog),
         Endpoint::PostMetadata => metadata::post(request.body, catalog),
