@@ -67,11 +67,8 @@ pub struct PublisherConfig {
 
 impl PublisherConfig {
     pub fn from_link(config: &HashMap<String, String>) -> Result<Self, ConfigError> {
-        let timeout = values(config).number_or(
-            PUBLISH_TIMEOUT_MS,
-            DEFAULT_PUBLISH_TIMEOUT_MS,
-            1..=60_000,
-        )?;
+        let timeout =
+            values(config).number_or(PUBLISH_TIMEOUT_MS, DEFAULT_PUBLISH_TIMEOUT_MS, 1..=60_000)?;
         Ok(Self {
             hosts: hosts(config)?,
             timeout: Duration::from_millis(timeout),
