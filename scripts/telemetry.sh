@@ -60,6 +60,11 @@ start() {
     spawn alert-inbox python3 "$ROOT/scripts/alert-inbox.py" --listen "$ALERT_INBOX_ADDR" \
       --log "$LOG_DIR/alerts.jsonl"
   if ! running alertmanager; then
+    # A fresh notification log each start: one kept from a lattice stopped while an alert
+    # fired (never resolved) counts that alert as notified, and the next time it fires, the
+    # same labels reach nobody for repeat_interval (4 h). Prometheus re-sends what is firing,
+    # so nothing is lost but a duplicate notification; the stack keeps no silences.
+    rm -rf "$STATE_DIR/alertmanager"
     mkdir -p "$STATE_DIR/alertmanager"
     spawn alertmanager prometheus-alertmanager --config.file="$CONFIG/alertmanager.yml" \
       --storage.path="$STATE_DIR/alertmanager" --web.listen-address="$ALERTMANAGER_ADDR" \
