@@ -81,7 +81,7 @@ NATS_AUTH_DIR="$CREDENTIALS_DIR/nats"
 nats_creds() { echo "$NATS_AUTH_DIR/users/$1.creds"; }
 # The user's wash (`source scripts/env.sh`; `wash call` reads the RPC one), lattice-streams and
 # the tests connect as ops.
-export WASH_CTL_CREDS="$NATS_AUTH_DIR/users/ops.creds"
+export WASH_CTL_CREDS; WASH_CTL_CREDS="$(nats_creds ops)"
 export WASH_RPC_CREDS="$WASH_CTL_CREDS"
 export LATTICE_NATS_CREDS="$WASH_CTL_CREDS"
 # Telemetry (scripts/telemetry.sh): traces and their logs in a database of their own, under a

@@ -23,7 +23,7 @@ const DATABASE: &str = "movie_rating";
 fn admin_sql(sql: &str) {
     let status = bash()
         .arg("-c")
-        .arg(r#"source scripts/env.sh && cd / && runuser -u postgres -- psql -p "$PG_PORT" -v ON_ERROR_STOP=1 -qAtX -c "$1" >/dev/null"#)
+        .arg(r#"source scripts/env.sh && psql_admin -c "$1" >/dev/null"#)
         .arg("sql")
         .arg(sql)
         .status()

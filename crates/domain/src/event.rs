@@ -77,10 +77,14 @@ impl Shape {
         ]
     }
 
+    /// The first of this shape's member names that `event` has.
+    fn first_member_in(&self, event: &JsonObject) -> Option<&'static str> {
+        self.members().into_iter().find(|name| event.has(name))
+    }
+
     /// The shape `event` is in: go-movie's when it names a member go-movie's way.
     fn of(event: &JsonObject) -> Result<&'static Shape, ValidationError> {
-        let sent = |shape: &Shape| shape.members().into_iter().find(|name| event.has(name));
-        match (sent(&GO_MOVIE), sent(&BOOK)) {
+        match (GO_MOVIE.first_member_in(event), BOOK.first_member_in(event)) {
             (Some(go_movie), Some(book)) => Err(ValidationError::new(
                 go_movie,
                 format!(
@@ -164,7 +168,7 @@ impl Rating {
     /// Reads a submission `{"record_id", "record_type", "user_id", "value"}`: go-movie's
     /// member names only, and no `EventType` (a submission always submits).
     pub fn from_go_movie_submission(mut body: JsonObject) -> Result<Self, ValidationError> {
-        if let Some(book) = BOOK.members().into_iter().find(|name| body.has(name)) {
+        if let Some(book) = BOOK.first_member_in(&body) {
             return Err(ValidationError::new(
                 book,
                 "is the book's name for a member; a go-movie submission names it \

@@ -128,7 +128,7 @@ fn key(path: &Path, kind: Kind) -> Result<KeyPair, IdentitiesError> {
         }
         Err(err) => return Err(io("read", path)(err)),
     };
-    if !seed.starts_with(['S']) || seed.chars().nth(1) != Some(kind.prefix()) {
+    if !seed.starts_with('S') || seed.chars().nth(1) != Some(kind.prefix()) {
         return Err(IdentitiesError::SeedKind {
             path: path.to_owned(),
             kind: kind.name(),

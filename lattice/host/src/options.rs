@@ -312,8 +312,8 @@ impl Options {
             .map(|name| Features::from(name.trim()))
             .sum();
 
-        let (ctl_jwt, ctl_key) = split_creds(ctl_creds);
-        let (rpc_jwt, rpc_key) = split_creds(rpc_creds);
+        let (ctl_jwt, ctl_key) = ctl_creds.unzip();
+        let (rpc_jwt, rpc_key) = rpc_creds.unzip();
         Ok(HostConfig {
             ctl_nats_url: nats_url.clone(),
             rpc_nats_url: nats_url,
@@ -378,13 +378,6 @@ fn read_creds(path: &Path, option: &str) -> anyhow::Result<(String, Arc<KeyPair>
         bail!("{option}: {} holds no user seed (SU...)", path.display());
     }
     Ok((creds.jwt, Arc::new(key)))
-}
-
-fn split_creds(creds: Option<(String, Arc<KeyPair>)>) -> (Option<String>, Option<Arc<KeyPair>>) {
-    match creds {
-        Some((jwt, key)) => (Some(jwt), Some(key)),
-        None => (None, None),
-    }
 }
 
 #[cfg(test)]
